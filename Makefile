@@ -1,0 +1,60 @@
+# The two commands: `make run` and `make test`. Everything else is a step they depend on.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONPATH := $(CURDIR)
+
+RASA := .venv-rasa/bin/rasa
+PY := .venv/bin/python
+MODEL := bot/models/current.tar.gz
+BOT_SOURCES := bot/config.yml $(shell find bot/domain.yml bot/domain bot/data -name '*.yml' 2>/dev/null)
+# Start the embedded Redis only when no REDIS_URL is given.
+PROCESSES := $(if $(REDIS_URL),,redis) actions rasa hub announce
+
+.PHONY: help install run test train migrate lint typecheck pytest rasa-test eval-nlu bench lock clean
+
+help:
+	@echo "make run    install what is missing, train if bot/ changed, start everything (Ctrl-C stops it)"
+	@echo "make test   install what is missing, lint, type-check, run every test"
+	@echo "make train | migrate | lint | typecheck | pytest | bench | lock | clean"
+
+install:
+	@scripts/install.sh main rasa
+
+$(MODEL): $(BOT_SOURCES) | install
+	@echo "==> training the assistant (bot/ changed)"
+	cd bot && ../$(RASA) train --fixed-model-name current --out models --quiet
+
+train: install $(MODEL)
+
+migrate: install
+	@$(PY) -m handoff migrate
+
+run: install train migrate
+	@ACTION_ENDPOINT_URL=$${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook} \
+	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6390/0} \
+	  .venv/bin/honcho start -f Procfile $(PROCESSES)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: install
+	.venv/bin/mypy
+
+pytest: install train
+	@scripts/install.sh browser
+	.venv/bin/pytest
+
+test: lint typecheck pytest
+
+bench: install train
+	$(PY) bench/e2e_latency.py
+
+# Re-pin the environments after changing pyproject.toml or bot/requirements.txt.
+lock:
+	.venv/bin/pip freeze --exclude-editable | grep -v '^torch==' > requirements.lock
+	.venv-rasa/bin/pip freeze > bot/requirements.lock
+
+clean:
+	rm -rf var bot/models bot/results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,154 @@
+"""The hub's FastAPI application: routes, error mapping, and the dependencies built at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from redis.asyncio import Redis
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from handoff.api.routes import conversations, health, websocket
+from handoff.config import Settings, get_settings
+from handoff.conversations import ConversationService
+from handoff.db import create_engine, create_sessionmaker
+from handoff.errors import HubError, PayloadTooLarge
+from handoff.rasa import RasaClient
+
+logger = logging.getLogger(__name__)
+WIDGET_DIR = Path(__file__).resolve().parents[2] / "web_widget"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        redis = Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=5)
+        rasa = RasaClient(base_url=settings.rasa_url, timeout_seconds=settings.rasa_timeout_seconds)
+        app.state.settings = settings
+        app.state.sessions = create_sessionmaker(engine)
+        app.state.redis = redis
+        app.state.http = httpx.AsyncClient(timeout=5.0)
+        app.state.conversations = ConversationService(
+            settings=settings, sessions=app.state.sessions, redis=redis, rasa=rasa
+        )
+        await _wait_for_storage(app)
+        yield
+        await rasa.aclose()
+        await app.state.http.aclose()
+        await redis.aclose()
+        await engine.dispose()
+
+    app = FastAPI(
+        title="SME credit assistant hub",
+        version="1.0.0",
+        description="The customer API v1: conversations, messages, websocket. See docs/contracts.md.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(conversations.router)
+    app.include_router(websocket.router)
+    _install_error_handlers(app)
+
+    @app.get("/", include_in_schema=False)
+    async def demo_page() -> FileResponse:
+        return FileResponse(WIDGET_DIR / "demo.html", media_type="text/html; charset=utf-8")
+
+    return app
+
+
+async def _wait_for_storage(app: FastAPI, attempts: int = 30) -> None:
+    """Wait (bounded) for the database and Redis, so a hub started beside them does not fail its first requests."""
+    for attempt in range(attempts):
+        try:
+            async with app.state.sessions() as session:
+                await session.execute(text("SELECT 1"))
+            await app.state.redis.ping()
+            return
+        except Exception as exc:
+            if attempt == attempts - 1:
+                raise
+            logger.info("waiting for the database and Redis (%s)", type(exc).__name__)
+            await asyncio.sleep(1)
+
+
+HTTP_ERROR_CODES = {400: "invalid_body", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+        message = "The body could not be read: send UTF-8 JSON." if code == "invalid_body" else str(exc.detail)
+        return JSONResponse({"error": {"code": code, "message": message}}, status_code=exc.status_code)
+
+    @app.exception_handler(HubError)
+    async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
+        return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            body = {"error": {"code": "invalid_json", "message": "The body is not valid JSON."}}
+            return JSONResponse(body, status_code=400)
+        fields = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"), "problem": str(e.get("msg"))}
+            for e in errors
+        ]
+        message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
+        error = {"code": "validation_error", "message": message, "details": {"fields": fields}}
+        return JSONResponse({"error": error}, status_code=422)
+
+
+class BodySizeLimit:
+    """Refuses request bodies over the limit with 413 before anything reads them."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge(f"The body may have at most {self.max_bytes} bytes.")
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except PayloadTooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        error = PayloadTooLarge(f"The body may have at most {self.max_bytes} bytes.")
+        response = JSONResponse(error.to_body(), status_code=error.status_code)
+        await response({"type": "http"}, _empty_receive, send)
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}

@@ -1,0 +1,116 @@
+"""Keyword-only queries on the transcript. Callers own the transaction (commit/rollback)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.models import Conversation, Message
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_conversation(
+    session: AsyncSession,
+    *,
+    channel: str,
+    language: str | None,
+    customer_id: str | None,
+    verified_by: str | None,
+) -> tuple[Conversation, str]:
+    """A new conversation in bot mode and its resume token (returned once, stored only as a hash)."""
+    resume_token = secrets.token_urlsafe(32)
+    conversation = Conversation(
+        id=uuid.uuid4().hex,
+        channel=channel,
+        language=language,
+        mode="bot",
+        customer_id=customer_id,
+        verified_by=verified_by,
+        resume_token_hash=hash_token(resume_token),
+        last_seq=0,
+    )
+    session.add(conversation)
+    await session.flush()
+    return conversation, resume_token
+
+
+async def get_conversation(session: AsyncSession, *, conversation_id: str) -> Conversation | None:
+    return await session.get(Conversation, conversation_id)
+
+
+async def next_seq(session: AsyncSession, *, conversation_id: str) -> int:
+    """Allocate the conversation's next sequence number, atomically in the current transaction."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + 1)
+        .returning(Conversation.last_seq)
+    )
+    return int(result.scalar_one())
+
+
+async def add_message(
+    session: AsyncSession,
+    *,
+    conversation_id: str,
+    sender: str,
+    text: str,
+    client_msg_id: str | None = None,
+    reply_to_seq: int | None = None,
+    buttons: list[dict[str, Any]] | None = None,
+    custom: dict[str, Any] | None = None,
+    status: str = "stored",
+) -> Message:
+    message = Message(
+        conversation_id=conversation_id,
+        seq=await next_seq(session, conversation_id=conversation_id),
+        sender=sender,
+        text=text,
+        client_msg_id=client_msg_id,
+        reply_to_seq=reply_to_seq,
+        buttons=buttons,
+        custom=custom,
+        status=status,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def get_message_by_client_id(
+    session: AsyncSession, *, conversation_id: str, client_msg_id: str
+) -> Message | None:
+    result = await session.execute(
+        select(Message).where(Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def list_messages_after(
+    session: AsyncSession, *, conversation_id: str, after_seq: int, limit: int = 500
+) -> Sequence[Message]:
+    result = await session.execute(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
+async def list_replies_to(session: AsyncSession, *, conversation_id: str, seq: int) -> Sequence[Message]:
+    result = await session.execute(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.reply_to_seq == seq)
+        .order_by(Message.seq)
+    )
+    return result.scalars().all()

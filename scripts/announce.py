@@ -1,0 +1,44 @@
+"""Waits until the hub reports ready, prints where to open each page, then stays up with the other processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import httpx
+
+HUB = os.environ.get("HUB_PUBLIC_URL", "http://127.0.0.1:8000")
+
+
+def main() -> None:
+    deadline = time.monotonic() + 600
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{HUB}/readyz", timeout=3)
+            if response.status_code == 200:
+                break
+            waiting = ", ".join(k for k, v in response.json().get("checks", {}).items() if v != "ok")
+            if waiting != last:
+                print(f"waiting for: {waiting}", flush=True)
+                last = waiting
+        except httpx.HTTPError:
+            pass
+        time.sleep(2)
+    else:
+        print("the system did not become ready within 10 minutes; see the other processes' output", flush=True)
+    print(
+        "\n"
+        "  The SME credit assistant is running.\n"
+        f"  Widget demo page:   {HUB}/\n"
+        f"  Hub API docs:       {HUB}/docs\n"
+        f"  Hub readiness:      {HUB}/readyz\n"
+        "  Press Ctrl-C to stop every process.\n",
+        flush=True,
+    )
+    signal.pause()
+
+
+if __name__ == "__main__":
+    main()

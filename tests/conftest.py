@@ -1,0 +1,178 @@
+"""Real services for the whole test run, started once and shared.
+
+PostgreSQL and Redis are the machine's own (standard local ports; ``.ci/run`` starts them when down). The Rasa
+server, the action server and the hub run as real processes on free ports, so a `make run` beside the tests
+does not collide. The model is trained by ``make train`` before pytest runs (``make test`` does it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import redis
+
+from tests.utils.factories import TEST_CUSTOMER_TOKEN_SECRET
+from tests.utils.services import REPO, Service, answers_200, free_port, start_service
+
+POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+HUB_TEST_DATABASE = "sme_hub_test"
+MODEL = REPO / "bot" / "models" / "current.tar.gz"
+RASA_BIN = REPO / ".venv-rasa" / "bin" / "rasa"
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def recreate_database(name: str) -> str:
+    """Drop and create a PostgreSQL database for this run; returns its SQLAlchemy URL."""
+    with psycopg.connect(_libpq(f"{POSTGRES_SERVER_URL}/postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{POSTGRES_SERVER_URL}/{name}"
+
+
+@pytest.fixture(scope="session")
+def hub_database_url() -> str:
+    from alembic import command
+    from alembic.config import Config
+
+    from handoff.db import sync_database_url
+    from handoff.migrations import ALEMBIC_INI
+
+    url = recreate_database(HUB_TEST_DATABASE)
+    config = Config(str(ALEMBIC_INI))
+    config.attributes["database_url"] = sync_database_url(url)
+    config.attributes["skip_logging"] = True
+    command.upgrade(config, "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    redis.Redis.from_url(REDIS_TEST_URL).ping()
+    return REDIS_TEST_URL
+
+
+@pytest.fixture(scope="session")
+def action_server() -> Iterator[Service]:
+    port = free_port()
+    service = start_service(
+        "action-server",
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        url=f"http://127.0.0.1:{port}",
+        ready=answers_200("/health", f"http://127.0.0.1:{port}"),
+        timeout_seconds=120,
+    )
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def rasa_server(action_server: Service) -> Iterator[Service]:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does it first)")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    def replies(client: httpx.Client) -> bool:
+        probe = {"sender": "readiness-probe", "message": "你好"}
+        response = client.post(f"{base}/webhooks/rest/webhook", json=probe, timeout=60)
+        return response.status_code == 200 and bool(response.json())
+
+    service = start_service(
+        "rasa",
+        [
+            str(RASA_BIN),
+            "run",
+            "--model",
+            str(MODEL),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        url=base,
+        ready=replies,
+        env={"ACTION_ENDPOINT_URL": f"{action_server.url}/webhook", "RASA_TELEMETRY_ENABLED": "false"},
+        cwd=REPO / "bot",
+        timeout_seconds=300,
+    )
+    yield service
+    service.stop()
+
+
+def _start_hub(name: str, *, database_url: str, redis_url: str, rasa_url: str, action_url: str) -> Service:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    return start_service(
+        name,
+        [sys.executable, "-m", "handoff", "serve", "--port", str(port)],
+        url=base,
+        ready=answers_200("/healthz", base),
+        env={
+            "ENVIRONMENT": "test",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "RASA_URL": rasa_url,
+            "ACTION_SERVER_URL": action_url,
+            "CUSTOMER_TOKEN_SECRET": TEST_CUSTOMER_TOKEN_SECRET,
+            "RASA_TIMEOUT_SECONDS": "5",
+        },
+        timeout_seconds=60,
+    )
+
+
+@pytest.fixture(scope="session")
+def hub(hub_database_url: str, redis_url: str, rasa_server: Service, action_server: Service) -> Iterator[Service]:
+    service = _start_hub(
+        "hub",
+        database_url=hub_database_url,
+        redis_url=redis_url,
+        rasa_url=rasa_server.url,
+        action_url=action_server.url,
+    )
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def hub_without_rasa(hub_database_url: str, redis_url: str) -> Iterator[Service]:
+    """A hub whose assistant is down: its Rasa URL is a port nothing listens on."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    service = _start_hub(
+        "hub-without-rasa", database_url=hub_database_url, redis_url=redis_url, rasa_url=nowhere, action_url=nowhere
+    )
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def clean_hub_state(hub_database_url: str, redis_url: str) -> Iterator[None]:
+    """Every test starts with an empty transcript and an empty Redis database."""
+    with psycopg.connect(_libpq(hub_database_url), autocommit=True) as conn:
+        conn.execute("TRUNCATE messages, conversations RESTART IDENTITY CASCADE")
+    redis.Redis.from_url(redis_url).flushdb()
+    yield
+
+
+@pytest.fixture
+async def hub_client(hub: Service, clean_hub_state: None) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=hub.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO

@@ -1,0 +1,47 @@
+"""The demo page in a real browser (Debian's Chromium driven by Playwright): a greeting through the whole chain."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+
+from tests.utils.services import Service
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+@pytest.mark.parametrize(("text", "expected"), [("你好", "您好"), ("hello", "Hello")])
+async def test_a_person_greets_and_the_assistant_answers(
+    browser: Browser, hub: Service, clean_hub_state: None, text: str, expected: str
+) -> None:
+    page = await browser.new_page()
+    try:
+        await page.goto(hub.url + "/")
+        await expect(page.locator("#status")).to_have_text("● online", timeout=15_000)
+        await page.fill("#text", text)
+        await page.click("#send")
+
+        await expect(page.locator(".msg.customer").first).to_have_text(text, timeout=15_000)
+        await expect(page.locator(".msg.bot").first).to_contain_text(expected, timeout=15_000)
+    finally:
+        await page.close()
