@@ -9,7 +9,7 @@ PY := .venv/bin/python
 MODEL := bot/models/current.tar.gz
 BOT_SOURCES := bot/config.yml $(shell find bot/domain.yml bot/domain bot/data -name '*.yml' 2>/dev/null)
 # Start the embedded Redis only when no REDIS_URL is given.
-PROCESSES := $(if $(REDIS_URL),,redis) actions rasa hub announce
+PROCESSES := $(if $(REDIS_URL),,redis) core actions rasa hub announce
 
 .PHONY: help install run test train migrate lint typecheck pytest rasa-test eval-nlu bench lock clean
 
@@ -27,8 +27,10 @@ $(MODEL): $(BOT_SOURCES) | install
 
 train: install $(MODEL)
 
+# The hub's schema, and the reference lending core's schema with its demo customers (idempotent).
 migrate: install
 	@$(PY) -m handoff migrate
+	@$(PY) -m lending_core seed
 
 run: install train migrate
 	@ACTION_ENDPOINT_URL=$${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook} \

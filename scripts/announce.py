@@ -9,6 +9,7 @@ import time
 import httpx
 
 HUB = os.environ.get("HUB_PUBLIC_URL", "http://127.0.0.1:8000")
+CORE = os.environ.get("LENDING_CORE_PUBLIC_URL", "http://127.0.0.1:8100")
 
 
 def main() -> None:
@@ -34,6 +35,7 @@ def main() -> None:
         f"  Widget demo page:   {HUB}/\n"
         f"  Hub API docs:       {HUB}/docs\n"
         f"  Hub readiness:      {HUB}/readyz\n"
+        f"  Lending core docs:  {CORE}/docs   (demo customers: lending_core/DEMO_DATA.md)\n"
         "  Press Ctrl-C to stop every process.\n",
         flush=True,
     )
