@@ -7,11 +7,11 @@ export PYTHONPATH := $(CURDIR)
 RASA := .venv-rasa/bin/rasa
 PY := .venv/bin/python
 MODEL := bot/models/current.tar.gz
-BOT_SOURCES := bot/config.yml $(shell find bot/domain.yml bot/domain bot/data -name '*.yml' 2>/dev/null)
+BOT_SOURCES := bot/config.yml $(shell find bot/domain bot/data -name '*.yml' 2>/dev/null)
 # Start the embedded Redis only when no REDIS_URL is given.
 PROCESSES := $(if $(REDIS_URL),,redis) core actions rasa hub announce
 
-.PHONY: help install run test train migrate lint typecheck pytest rasa-test eval-nlu bench lock clean
+.PHONY: help install run test train index migrate lint typecheck pytest rasa-test eval-nlu bench lock clean
 
 help:
 	@echo "make run    install what is missing, train if bot/ changed, start everything (Ctrl-C stops it)"
@@ -23,17 +23,26 @@ install:
 
 $(MODEL): $(BOT_SOURCES) | install
 	@echo "==> training the assistant (bot/ changed)"
-	cd bot && ../$(RASA) train --fixed-model-name current --out models --quiet
+	cd bot && ../$(RASA) train --domain domain --fixed-model-name current --out models --quiet
 
 train: install $(MODEL)
+
+# The FAQ index (knowledge/): rebuilt when the corpus changes; the action server picks up a new build by itself.
+INDEX := var/knowledge/index/CURRENT
+$(INDEX): $(shell find knowledge/faq -name '*.yaml') knowledge/out_of_scope.yaml knowledge/calibration.json | install
+	@echo "==> building the FAQ index (knowledge/faq changed)"
+	$(PY) -m knowledge build
+
+index: install $(INDEX)
 
 # The hub's schema, and the reference lending core's schema with its demo customers (idempotent).
 migrate: install
 	@$(PY) -m handoff migrate
 	@$(PY) -m lending_core seed
 
-run: install train migrate
+run: install train index migrate
 	@ACTION_ENDPOINT_URL=$${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook} \
+	  ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-dev-action-server-token} \
 	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6390/0} \
 	  .venv/bin/honcho start -f Procfile $(PROCESSES)
 
@@ -44,7 +53,7 @@ lint: install
 typecheck: install
 	.venv/bin/mypy
 
-pytest: install train
+pytest: install train index
 	@scripts/install.sh browser
 	.venv/bin/pytest
 

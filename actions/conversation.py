@@ -1,4 +1,4 @@
-"""Conversation basics: which language to answer in, and the greeting."""
+"""Conversation basics: the context read every turn (language, verified identity), greeting, language, cancel."""
 
 from __future__ import annotations
 
@@ -6,20 +6,28 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.forms import language_of, reset_form_events
+
 SUPPORTED_LANGUAGES = ("zh", "en")
+LANGUAGE_SWITCHED = {"zh": "好的，接下来我用中文为您服务。", "en": "Sure, I'll continue in English."}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# A word: letters only, so codes such as 91310000MA1FL8L47U or LN1001000001 say nothing about the language.
+_LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])")
+# Only identity the hub verified itself is taken from the metadata; chat text never sets it.
+TRUSTED_VERIFICATIONS = ("bank_token",)
 
 
 def language_of_text(text: str) -> str | None:
     """The language a message is written in: ``zh`` if it has Chinese characters, ``en`` if only Latin words.
 
-    Digits, codes and punctuation alone say nothing (``None``): the conversation keeps its language.
+    Digits, codes, payloads and punctuation alone say nothing (``None``): the conversation keeps its language.
     """
+    if text.startswith("/"):
+        return None
     if _CJK.search(text):
         return "zh"
     if _LATIN_WORD.search(text):
@@ -38,24 +46,33 @@ def choose_language(*, text: str, metadata: dict[str, Any], current: str | None)
     return current if current in SUPPORTED_LANGUAGES else "zh"
 
 
-class ActionDetectLanguage(Action):
-    """Fills the ``language`` slot on every user turn (a custom slot mapping)."""
+class ActionReadContext(Action):
+    """Custom slot mapping run on every user turn: reply language, verified identity, fallback streak."""
 
     def name(self) -> str:
-        return "action_detect_language"
+        return "action_read_context"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         message = tracker.latest_message or {}
-        language = choose_language(
-            text=message.get("text") or "",
-            metadata=message.get("metadata") or {},
-            current=tracker.get_slot("language") if _language_was_set(tracker) else None,
-        )
-        return [SlotSet("language", language)]
+        metadata = message.get("metadata") or {}
+        intent = (message.get("intent") or {}).get("name")
+        events: list[EventType] = []
+        if not tracker.get_slot("language_locked"):
+            current = tracker.get_slot("language") if _slot_was_set(tracker, "language") else None
+            language = choose_language(text=message.get("text") or "", metadata=metadata, current=current)
+            events.append(SlotSet("language", language))
+        customer_id = metadata.get("customer_id")
+        if isinstance(customer_id, str) and customer_id and metadata.get("verified_by") in TRUSTED_VERIFICATIONS:
+            events += [SlotSet("customer_id", customer_id), SlotSet("verified_by", metadata["verified_by"])]
+        if intent != "nlu_fallback":
+            events.append(SlotSet("fallback_count", 0))
+        if intent != "request_human":
+            events.append(SlotSet("handoff_reason", None))
+        return events
 
 
-def _language_was_set(tracker: Tracker) -> bool:
-    return any(e.get("event") == "slot" and e.get("name") == "language" for e in tracker.events)
+def _slot_was_set(tracker: Tracker, slot: str) -> bool:
+    return any(e.get("event") == "slot" and e.get("name") == slot for e in tracker.events)
 
 
 class ActionGreet(Action):
@@ -67,3 +84,29 @@ class ActionGreet(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(response="utter_greet")
         return []
+
+
+class ActionSwitchLanguage(Action):
+    """Answers in the language the customer asked for (or the other one) until they switch again."""
+
+    def name(self) -> str:
+        return "action_switch_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        asked = next(tracker.get_latest_entity_values("language"), None)
+        if asked not in SUPPORTED_LANGUAGES:
+            asked = "zh" if language_of(tracker) == "en" else "en"
+        # Written out here: a response variation would still see the old value of the language slot.
+        dispatcher.utter_message(text=LANGUAGE_SWITCHED[asked])
+        return [SlotSet("language", asked), SlotSet("language_locked", True)]
+
+
+class ActionCancelForm(Action):
+    """Leaves the current form cleanly: nothing submitted, its answers forgotten."""
+
+    def name(self) -> str:
+        return "action_cancel_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(response="utter_cancelled")
+        return [ActiveLoop(None), *reset_form_events()]

@@ -26,6 +26,7 @@ from handoff.errors import NotFound, PayloadTooLarge, RateLimited, Unauthorized
 from handoff.identity import InvalidCustomerToken, VerifiedCustomer, verify_customer_token
 from handoff.models import Conversation, Message
 from handoff.rasa import AssistantError, RasaClient
+from handoff.text import for_assistant
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +183,9 @@ class ConversationService:
             metadata["verified_by"] = conversation.verified_by
         started = time.perf_counter()
         try:
-            bot_replies = await self.rasa.send(sender_id=conversation.id, text=message.text, metadata=metadata)
+            bot_replies = await self.rasa.send(
+                sender_id=conversation.id, text=for_assistant(message.text), metadata=metadata
+            )
         except AssistantError as exc:
             logger.warning("conversation %s: assistant unavailable (%s)", conversation.id, exc)
             message.status = "unanswered"

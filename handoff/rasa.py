@@ -51,7 +51,7 @@ class RasaClient:
             payload = response.json()
         except ValueError as exc:
             raise AssistantError("Rasa answered with something that is not JSON") from exc
-        return [_to_reply(item) for item in payload if isinstance(item, dict)]
+        return _merge_custom_payloads([_to_reply(item) for item in payload if isinstance(item, dict)])
 
     async def ping(self) -> bool:
         try:
@@ -59,6 +59,18 @@ class RasaClient:
         except httpx.HTTPError:
             return False
         return response.status_code == 200
+
+
+def _merge_custom_payloads(replies: list[BotReply]) -> list[BotReply]:
+    """Rasa's REST channel sends a message's custom payload as a separate item; keep it with its text, so the
+    stored reply says which FAQ entry or which handoff it belongs to."""
+    merged: list[BotReply] = []
+    for reply in replies:
+        if merged and reply.custom and not reply.text and not reply.buttons and merged[-1].custom is None:
+            merged[-1] = BotReply(text=merged[-1].text, buttons=merged[-1].buttons, custom=reply.custom)
+        else:
+            merged.append(reply)
+    return merged
 
 
 def _to_reply(item: dict[str, Any]) -> BotReply:

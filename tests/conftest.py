@@ -8,8 +8,10 @@ does not collide. The model is trained by ``make train`` before pytest runs (``m
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -17,12 +19,17 @@ import psycopg
 import pytest
 import redis
 
+from lending_core.config import Settings as LendingSettings
+from lending_core.testing import TEST_API_KEY, prepare_database
 from tests.utils.factories import TEST_CUSTOMER_TOKEN_SECRET
+from tests.utils.lending import start_lending_core
 from tests.utils.services import REPO, Service, answers_200, free_port, start_service
 
 POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 HUB_TEST_DATABASE = "sme_hub_test"
+JOURNEY_CORE_DATABASE = "lending_journeys_test"
+ACTION_SERVER_TOKEN = "test-action-server-token"
 MODEL = REPO / "bot" / "models" / "current.tar.gz"
 RASA_BIN = REPO / ".venv-rasa" / "bin" / "rasa"
 
@@ -61,14 +68,59 @@ def redis_url() -> str:
     return REDIS_TEST_URL
 
 
+@dataclass
+class JourneyCore:
+    """The reference lending core the assistant's journeys run against (real clock, its own database)."""
+
+    settings: LendingSettings
+    port: int
+    service: Service
+
+    @property
+    def url(self) -> str:
+        return self.service.url
+
+    def stop(self) -> None:
+        self.service.stop()
+
+    def start(self) -> None:
+        self.service = start_lending_core(self.settings, name="journey-core", today_is_real=True, port=self.port)
+
+
 @pytest.fixture(scope="session")
-def action_server() -> Iterator[Service]:
+def journey_core() -> Iterator[JourneyCore]:
+    settings = prepare_database(recreate_database(JOURNEY_CORE_DATABASE))
+    port = free_port()
+    core = JourneyCore(settings, port, start_lending_core(settings, name="journey-core", today_is_real=True, port=port))
+    yield core
+    core.stop()
+
+
+@pytest.fixture(scope="session")
+def faq_index() -> Path:
+    """The FAQ index the action server loads (``make index`` builds it; built here when missing)."""
+    pointer = REPO / "var" / "knowledge" / "index" / "CURRENT"
+    if not pointer.exists():
+        subprocess.run([sys.executable, "-m", "knowledge", "build"], cwd=REPO, check=True)
+    return pointer
+
+
+@pytest.fixture(scope="session")
+def action_server(journey_core: JourneyCore, faq_index: Path) -> Iterator[Service]:
     port = free_port()
     service = start_service(
         "action-server",
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        [sys.executable, "-m", "actions.server", "--port", str(port)],
         url=f"http://127.0.0.1:{port}",
         ready=answers_200("/health", f"http://127.0.0.1:{port}"),
+        env={
+            "ENVIRONMENT": "test",
+            "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+            "LENDING_CORE_URL": journey_core.url,
+            "LENDING_CORE_API_KEY": TEST_API_KEY,
+            "LENDING_CORE_RETRIES": "0",
+            "LENDING_CORE_TIMEOUT_SECONDS": "3",
+        },
         timeout_seconds=120,
     )
     yield service
@@ -105,7 +157,11 @@ def rasa_server(action_server: Service) -> Iterator[Service]:
         ],
         url=base,
         ready=replies,
-        env={"ACTION_ENDPOINT_URL": f"{action_server.url}/webhook", "RASA_TELEMETRY_ENABLED": "false"},
+        env={
+            "ACTION_ENDPOINT_URL": f"{action_server.url}/webhook",
+            "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+            "RASA_TELEMETRY_ENABLED": "false",
+        },
         cwd=REPO / "bot",
         timeout_seconds=300,
     )

@@ -1,17 +1,12 @@
-"""The lending-core client against a real core (uvicorn subprocess on PostgreSQL, demo data seeded)."""
+"""The lending-core client against a real core (uvicorn subprocess on PostgreSQL, demo data seeded).
+
+The core and its per-test reset are the fixtures of tests/actions/conftest.py (tests/utils/lending.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,63 +19,10 @@ from actions.lending_client import (
     LendingCoreClient,
     OtpVerification,
 )
-from lending_core.clock import FixedClock
-from lending_core.config import Settings
-from lending_core.db import create_engine_for, create_sessionmaker
-from lending_core.seed import seed_demo
-from lending_core.testing import TEST_API_KEY, TEST_NOW, database_url_for_tests, prepare_database, truncate_all
+from lending_core.testing import TEST_API_KEY
+from tests.utils.services import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 CHANNEL = ChannelVerification()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _reset_and_seed(settings: Settings) -> None:
-    engine = create_engine_for(settings)
-    try:
-        await truncate_all(engine)
-        clock = FixedClock(TEST_NOW)
-        async with create_sessionmaker(engine)() as session:
-            await seed_demo(session=session, today=clock.today(), now=clock.now(), rules=settings.rules)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def core_url() -> Iterator[str]:
-    """A core on a free port, business date fixed to the tests' date, with fresh demo data."""
-    settings = prepare_database(database_url_for_tests())
-    asyncio.run(_reset_and_seed(settings))
-    port = free_port()
-    env = os.environ | {
-        "LENDING_CORE_ENVIRONMENT": "test",
-        "LENDING_CORE_DATABASE_URL": settings.database_url,
-        "LENDING_CORE_API_KEY": TEST_API_KEY,
-        "LENDING_CORE_FIXED_TODAY": TEST_NOW.date().isoformat(),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lending_core", "serve", "--port", str(port), "--no-migrate"], cwd=ROOT, env=env
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("the lending core did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture

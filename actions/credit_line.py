@@ -1,0 +1,53 @@
+"""The customer's own credit line: limit, used, available, review date (a verified customer only)."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import services
+from actions.forms import language_of, reset_form_events
+from actions.handoff import hand_off
+from actions.lending_client import CoreRejected, CoreUnavailable
+from actions.texts import REASONS, STATES, money_text, pick
+from actions.verification import VerifiedFormValidation
+
+
+class ValidateCreditLineForm(VerifiedFormValidation):
+    """The credit-line form asks nothing of its own: only verification, when the customer is not verified."""
+
+    def name(self) -> str:
+        return "validate_credit_line_form"
+
+
+class ActionShowCreditLine(Action):
+    """Shows the credit line."""
+
+    def name(self) -> str:
+        return "action_show_credit_line"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("handoff_reason"):
+            return hand_off(dispatcher, tracker, str(tracker.get_slot("handoff_reason")))
+        language = language_of(tracker)
+        try:
+            line = await services.lending_core().get_credit_line(tracker.get_slot("customer_id"))
+        except CoreUnavailable:
+            dispatcher.utter_message(response="utter_core_unavailable")
+            return hand_off(dispatcher, tracker, "core_failure")
+        except CoreRejected as error:
+            dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
+            return reset_form_events("credit_line_form")
+        dispatcher.utter_message(
+            response="utter_credit_line",
+            limit_text=money_text(line.limit, language),
+            used_text=money_text(line.used, language),
+            available_text=money_text(line.available, language),
+            status_text=pick(STATES, line.status, language),
+            expiry_date=line.expiry_date.isoformat(),
+            review_due_date=line.review_due_date.isoformat(),
+            review_text=pick(STATES, line.review_state, language),
+        )
+        return reset_form_events("credit_line_form")

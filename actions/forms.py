@@ -1,0 +1,112 @@
+"""What every form shares: the reply language, counting invalid answers, resetting, idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.texts import PROBLEMS, pick
+
+# The slots each form fills; they are forgotten when the form ends (submitted, declined or cancelled).
+FORM_SLOTS: dict[str, tuple[str, ...]] = {
+    "loan_application_form": (
+        "company_name",
+        "credit_code",
+        "contact_name",
+        "mobile",
+        "loan_amount",
+        "loan_term",
+        "loan_purpose",
+        "credit_check_consent",
+    ),
+    "drawdown_form": ("drawdown_amount", "drawdown_term", "receiving_account"),
+    "repayment_form": ("repayment_loan", "repayment_amount", "repayment_account"),
+    "renewal_form": ("renewal_loan", "renewal_decision"),
+    "credit_line_form": (),
+    "application_status_form": ("application_number",),
+}
+VERIFICATION_SLOTS = ("verify_mobile", "otp_code")
+STUCK_AFTER_INVALID_ANSWERS = 3
+
+
+def language_of(tracker: Tracker) -> str:
+    return "en" if tracker.get_slot("language") == "en" else "zh"
+
+
+def reset_form_events(form: str | None = None) -> list[EventType]:
+    """Forget a form's answers (every form's when ``form`` is None), keeping who the customer is."""
+    forms = [form] if form else list(FORM_SLOTS)
+    slots = {slot for name in forms for slot in FORM_SLOTS.get(name, ())}
+    slots.update(VERIFICATION_SLOTS)
+    events: list[EventType] = [SlotSet(slot, None) for slot in sorted(slots)]
+    events += [
+        SlotSet("confirmed", None),
+        SlotSet("invalid_attempts", 0),
+        SlotSet("handoff_reason", None),
+        SlotSet("requested_slot", None),
+    ]
+    return events
+
+
+def idempotency_key(tracker: Tracker, purpose: str) -> str:
+    """The same key for the same confirmation turn, so a retried action never moves money twice.
+
+    Derived from the conversation and the id of the customer's confirming message (Rasa keeps it on retries).
+    """
+    message = tracker.latest_message or {}
+    turn = message.get("message_id") or _last_user_timestamp(tracker)
+    digest = hashlib.sha256(f"{tracker.sender_id}:{purpose}:{turn}".encode()).hexdigest()
+    return f"{purpose}-{digest[:40]}"
+
+
+def value_before_this_turn(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the customer's latest message (a misread side value must not erase it)."""
+    seen_latest_user_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_latest_user_message = True
+        elif seen_latest_user_message and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def _last_user_timestamp(tracker: Tracker) -> str:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return str(event.get("timestamp"))
+    return "none"
+
+
+class GuardedFormValidation(FormValidationAction, ABC):
+    """A form validation that says what is wrong in the customer's language and, after three invalid
+    answers in a row, offers a person."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """``validate_<form name>``."""
+
+    def form_name(self) -> str:
+        return self.name().removeprefix("validate_")
+
+    def invalid(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, problem: str, **params: Any
+    ) -> dict[str, Any]:
+        """Refuse a value. Only an answer to the question asked (or given when the form starts) is told what
+        is wrong and counted; a value picked up on the side (an entity misread elsewhere) is dropped quietly."""
+        if tracker.get_slot("requested_slot") not in (None, slot):
+            return {slot: value_before_this_turn(tracker, slot)}
+        dispatcher.utter_message(text=pick(PROBLEMS, problem, language_of(tracker), **params))
+        attempts = int(tracker.get_slot("invalid_attempts") or 0) + 1
+        if attempts >= STUCK_AFTER_INVALID_ANSWERS:
+            dispatcher.utter_message(response="utter_form_stuck")
+        return {slot: None, "invalid_attempts": attempts}
+
+    @staticmethod
+    def accepted(slot: str, value: Any, **more: Any) -> dict[str, Any]:
+        return {slot: value, "invalid_attempts": 0, **more}

@@ -1,0 +1,48 @@
+"""The action server's settings, read when the first action needs them (start-up), never at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_LENDING_CORE_API_KEY = "dev-lending-core-key"
+DEV_ACTION_SERVER_TOKEN = "dev-action-server-token"
+
+
+class ActionSettings(BaseSettings):
+    """Where the lending core is and how long to wait for it. The FAQ index has its own KNOWLEDGE_ settings."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    lending_core_url: str = "http://127.0.0.1:8100"
+    # The same variable the reference core reads as its own key, so both agree by default.
+    lending_core_api_key: str = DEV_LENDING_CORE_API_KEY
+    lending_core_timeout_seconds: float = 5.0
+    lending_core_retries: int = 2
+    # The action server listens here, and Rasa must send this token (X-Action-Token, see bot/endpoints.yml).
+    action_server_host: str = "127.0.0.1"
+    action_server_token: str = DEV_ACTION_SERVER_TOKEN
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> ActionSettings:
+        if self.environment == "production":
+            defaults = [
+                name
+                for name, value, default in (
+                    ("LENDING_CORE_API_KEY", self.lending_core_api_key, DEV_LENDING_CORE_API_KEY),
+                    ("ACTION_SERVER_TOKEN", self.action_server_token, DEV_ACTION_SERVER_TOKEN),
+                )
+                if value == default
+            ]
+            if defaults:
+                raise ValueError(f"{', '.join(defaults)}: development defaults; set real secrets in production")
+        return self
+
+
+@lru_cache
+def get_action_settings() -> ActionSettings:
+    return ActionSettings()

@@ -1,0 +1,144 @@
+"""Run a searcher over a query set, and choose the lexical weight and abstain threshold by grid search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from knowledge.calibration import Calibration
+from knowledge.errors import CalibrationError
+from knowledge.evaluate import EvalQuery, Outcome, metrics
+from knowledge.search import Candidates, FaqSearcher
+
+WEIGHT_GRID = tuple(round(w, 2) for w in np.arange(0.0, 0.801, 0.05))
+MARGIN_GRID: tuple[float | None, ...] = (None, -0.2, -0.15, -0.1, -0.05, 0.0, 0.05, 0.1)
+THRESHOLD_GRID = tuple(round(t, 3) for t in np.arange(0.0, 1.0001, 0.005))
+# Target on held-out data is at most 5% wrong answers on out-of-scope queries; calibrate with a margin.
+MAX_NULL_ACCEPT = 0.03
+
+
+def run_searcher(
+    searcher: FaqSearcher, queries: Sequence[EvalQuery], k: int = 10, progress: bool = False
+) -> list[Outcome]:
+    """Search every query (answers in the query's language) and record what came back."""
+    outcomes = []
+    for q in tqdm(queries, desc="queries", disable=not progress):
+        result = searcher.search(q.query, language=q.language, k=k)
+        outcomes.append(
+            Outcome(
+                query=q,
+                ranked_topics=[h.topic for h in result.hits],
+                top_score=result.hits[0].score if result.hits else float("-inf"),
+                abstained=result.abstained,
+                latency_ms=result.latency_ms,
+            )
+        )
+    return outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    query: EvalQuery
+    cands: Candidates
+    topics: np.ndarray
+
+
+def _choose_threshold(
+    top: np.ndarray, correct: np.ndarray, is_null: np.ndarray, max_null_accept: float, blocked: np.ndarray
+) -> tuple[float, float, float]:
+    """(threshold, utility, null accept rate): the best utility whose null accept rate is allowed."""
+    best: tuple[float, float, float] | None = None
+    fallback: tuple[float, float, float] | None = None
+    n_in, n_null = max(int((~is_null).sum()), 1), max(int(is_null.sum()), 1)
+    for t in THRESHOLD_GRID:
+        answered = (top >= t) & ~blocked
+        utility = float((answered & correct & ~is_null).sum()) - float((answered & ~correct & ~is_null).sum())
+        utility /= n_in
+        null_accept = float((answered & is_null).sum()) / n_null
+        if null_accept <= max_null_accept and (best is None or utility > best[1]):
+            best = (t, utility, null_accept)
+        if fallback is None or null_accept < fallback[2]:
+            fallback = (t, utility, null_accept)
+    assert fallback is not None
+    return best or fallback
+
+
+def calibrate(
+    searcher: FaqSearcher, queries: Sequence[EvalQuery], max_null_accept: float = MAX_NULL_ACCEPT
+) -> tuple[Calibration, dict[str, Any]]:
+    """Grid search over (lexical weight, out-of-scope anchor margin, threshold) on a dev set.
+
+    For each weight and margin the threshold is the one maximising (in-scope answered correctly - in-scope
+    answered wrongly) / in-scope queries among those answering at most `max_null_accept` of the
+    out-of-scope queries; the (weight, margin) with the best such utility wins (ties: higher accuracy@1,
+    looser margin, lower weight).
+    """
+    if not any(q.topic for q in queries) or not any(q.topic is None for q in queries):
+        raise CalibrationError("the dev set needs both in-scope and out-of-scope (topic: null) queries")
+    state_index = searcher.index
+    scored = []
+    for q in tqdm(queries, desc="dev queries"):
+        cands = searcher.candidates(q.query)
+        topics = np.array([state_index.entries[int(i)].topic for i in cands.entry_idx], dtype=object)
+        scored.append(_Scored(q, cands, topics))
+    is_null = np.array([s.query.topic is None for s in scored])
+    grid: list[dict[str, Any]] = []
+    best: dict[str, Any] | None = None
+    negative = np.array([s.cands.negative for s in scored])
+    for w in WEIGHT_GRID:
+        top = np.empty(len(scored))
+        top_dense = np.full(len(scored), np.inf)
+        correct = np.zeros(len(scored), dtype=bool)
+        for i, s in enumerate(scored):
+            fused = s.cands.fused(w)
+            if len(fused) == 0:
+                top[i] = -np.inf
+                continue
+            j = int(np.argmax(fused))
+            top[i] = fused[j]
+            top_dense[i] = s.cands.dense[j]
+            correct[i] = s.topics[j] == s.query.topic
+        acc1 = float(correct[~is_null].mean())
+        for margin in MARGIN_GRID:
+            blocked = np.zeros(len(scored), dtype=bool) if margin is None else negative >= top_dense + margin
+            threshold, utility, null_accept = _choose_threshold(top, correct, is_null, max_null_accept, blocked)
+            row = {
+                "lexical_weight": w,
+                "negative_margin": margin,
+                "abstain_threshold": threshold,
+                "utility": round(utility, 4),
+                "accuracy_at_1": round(acc1, 4),
+                "null_accept_rate": round(null_accept, 4),
+            }
+            grid.append(row)
+            # ties: higher accuracy@1, then anchors off or the most permissive margin, then the lower weight
+            key = (round(utility, 6), round(acc1, 6), 1.0 if margin is None else margin, -w)
+            if best is None or key > best["key"]:
+                best = {**row, "key": key}
+    assert best is not None
+    calibration = Calibration(
+        encoder=searcher.index.manifest.encoder,
+        lexical_weight=float(best["lexical_weight"]),
+        abstain_threshold=float(best["abstain_threshold"]),
+        negative_margin=best["negative_margin"],
+        source="calibrate",
+    )
+    # Re-run with the chosen values for the record.
+    chosen = _with_calibration(searcher, calibration)
+    figures = metrics(run_searcher(chosen, queries))
+    report = {
+        "grid": grid,
+        "dev_metrics": figures,
+        "max_null_accept": max_null_accept,
+        "objective": "max (answered correct - answered wrong)/in-scope s.t. null accept <= max",
+    }
+    return calibration, report
+
+
+def _with_calibration(searcher: FaqSearcher, calibration: Calibration) -> FaqSearcher:
+    searcher.override_calibration(calibration)
+    return searcher

@@ -1,0 +1,111 @@
+"""What every form shares: invalid answers counted and a person offered after three, values picked up on the
+side dropped quietly, and idempotency keys tied to the confirming message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.applications import ValidateLoanApplicationForm
+from actions.forms import idempotency_key
+from actions.texts import PROBLEMS
+from tests.utils.trackers import make_tracker, responses, slot_event, texts, user_event, with_slots
+
+FORM = ValidateLoanApplicationForm()
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+async def test_three_invalid_answers_in_a_row_offer_a_person(language: str, domain: dict[str, Any]) -> None:
+    tracker = make_tracker(active_loop="loan_application_form", requested_slot="mobile", slots={"language": language})
+    said: list[list[str | None]] = []
+    for answer in ("12345678901", "abc", "1381234"):
+        dispatcher = CollectingDispatcher()
+        result = await FORM.validate_mobile(answer, dispatcher, tracker, domain)
+        said.append(responses(dispatcher))
+        tracker = with_slots(tracker, result)
+    assert said == [[None], [None], [None, "utter_form_stuck"]]
+    assert tracker.get_slot("invalid_attempts") == 3 and tracker.get_slot("mobile") is None
+    assert "utter_form_stuck" in domain["responses"]
+
+
+async def test_a_good_answer_resets_the_count(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(active_loop="loan_application_form", requested_slot="mobile", slots={"invalid_attempts": 2})
+    dispatcher = CollectingDispatcher()
+    result = await FORM.validate_mobile("13812345678", dispatcher, tracker, domain)
+    assert result == {"mobile": "13812345678", "invalid_attempts": 0}
+    assert dispatcher.messages == []
+
+
+async def test_the_stuck_offer_through_the_form_run(domain: dict[str, Any]) -> None:
+    events = [user_event("12345678901"), slot_event("mobile", "12345678901")]
+    tracker = make_tracker(
+        active_loop="loan_application_form",
+        requested_slot="mobile",
+        slots={"invalid_attempts": 2, "mobile": "12345678901"},
+        text="12345678901",
+        events=events,
+    )
+    dispatcher = CollectingDispatcher()
+    result = await FORM.run(dispatcher, tracker, domain)
+    assert SlotSet("mobile", None) in result and SlotSet("invalid_attempts", 3) in result
+    assert texts(dispatcher) == [PROBLEMS["mobile_invalid"]["zh"]]
+    assert responses(dispatcher)[-1] == "utter_form_stuck"
+
+
+async def test_a_value_for_another_slot_is_dropped_quietly(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(
+        active_loop="loan_application_form", requested_slot="company_name", slots={"invalid_attempts": 2}
+    )
+    dispatcher = CollectingDispatcher()
+    assert await FORM.validate_loan_amount("-5万", dispatcher, tracker, domain) == {"loan_amount": None}
+    assert await FORM.validate_mobile("12345678901", dispatcher, tracker, domain) == {"mobile": None}
+    assert dispatcher.messages == []
+
+
+async def test_a_good_value_for_another_slot_is_kept(domain: dict[str, Any]) -> None:
+    tracker = make_tracker(active_loop="loan_application_form", requested_slot="company_name")
+    dispatcher = CollectingDispatcher()
+    assert await FORM.validate_loan_amount("50万", dispatcher, tracker, domain) == {
+        "loan_amount": "500000.00",
+        "invalid_attempts": 0,
+    }
+
+
+async def test_values_given_when_the_form_starts_are_answered(domain: dict[str, Any]) -> None:
+    # no question asked yet: the customer's own opening sentence gets its answer
+    tracker = make_tracker(active_loop="loan_application_form", requested_slot=None)
+    dispatcher = CollectingDispatcher()
+    assert await FORM.validate_loan_amount("0", dispatcher, tracker, domain) == {
+        "loan_amount": None,
+        "invalid_attempts": 1,
+    }
+    assert texts(dispatcher) == [PROBLEMS["amount_zero"]["zh"]]
+
+
+def test_idempotency_key_is_stable_for_the_same_message() -> None:
+    first = make_tracker(message_id="m-1", text="确认")
+    again = make_tracker(message_id="m-1", text="确认", slots={"language": "en"})
+    other = make_tracker(message_id="m-2", text="确认")
+    assert idempotency_key(first, "drawdown") == idempotency_key(again, "drawdown")
+    assert idempotency_key(first, "drawdown") != idempotency_key(other, "drawdown")
+    assert idempotency_key(first, "drawdown") != idempotency_key(first, "repayment")
+    assert idempotency_key(first, "drawdown").startswith("drawdown-")
+
+
+def test_idempotency_key_differs_between_conversations() -> None:
+    mine = make_tracker(message_id="m-1", sender_id="conversation-a")
+    theirs = make_tracker(message_id="m-1", sender_id="conversation-b")
+    assert idempotency_key(mine, "drawdown") != idempotency_key(theirs, "drawdown")
+
+
+def test_idempotency_key_without_a_message_id_uses_the_user_turn() -> None:
+    turn = [user_event("确认", timestamp=1_700_000_000.0)]
+    same = make_tracker(message_id=None, events=turn)
+    assert idempotency_key(same, "repayment") == idempotency_key(
+        make_tracker(message_id=None, events=list(turn)), "repayment"
+    )
+    later = make_tracker(message_id=None, events=[*turn, user_event("确认", timestamp=1_700_000_100.0)])
+    assert idempotency_key(same, "repayment") != idempotency_key(later, "repayment")
