@@ -57,10 +57,23 @@ pytest: install train index
 	@scripts/install.sh browser
 	.venv/bin/pytest
 
-test: lint typecheck pytest
+# The test stories of bot/tests/ against the trained model (dialogue and NLU of every journey, both languages).
+rasa-test: install train
+	cd bot && ACTION_ENDPOINT_URL=http://127.0.0.1:9/webhook ACTION_SERVER_TOKEN=unused \
+	  ../$(RASA) test core --model models/current.tar.gz --stories tests/test_stories.yml --out results/core \
+	  --fail-on-prediction-errors
 
+# The held-out NLU test set: intent macro-F1 per language, out-of-scope recall, entity F1 (bot/eval/nlu_eval.json).
+eval-nlu: install train
+	$(PY) scripts/eval_nlu.py
+
+test: lint typecheck rasa-test pytest
+
+# Benchmarks against a running system (`make run` in another terminal); each prints what it measured.
 bench: install train
 	$(PY) bench/e2e_latency.py
+	$(PY) bench/bot_latency.py
+	$(PY) bench/knowledge.py
 
 # Re-pin the environments after changing pyproject.toml or bot/requirements.txt.
 lock:
