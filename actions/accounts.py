@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
-from actions.lending_client import Account, Loan
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import services
+from actions.forms import GuardedFormValidation, language_of
+from actions.lending_client import Account, CoreRejected, CoreUnavailable, Loan
 from actions.texts import money_text
+
+LEAVE_BUTTONS = {
+    "zh": [{"title": "取消", "payload": "/stop"}, {"title": "转人工", "payload": "/request_human"}],
+    "en": [{"title": "Cancel", "payload": "/stop"}, {"title": "Talk to a person", "payload": "/request_human"}],
+}
 
 
 def account_buttons(accounts: Sequence[Account]) -> list[dict[str, str]]:
@@ -62,3 +76,58 @@ def match_loan(text: str, loans: Sequence[Loan]) -> Loan | None:
     if len(matches) == 1:
         return matches[0]
     return loans[0] if len(loans) == 1 and re.search(r"(这笔|这个|就这|that one|this one|yes)", text, re.I) else None
+
+
+async def validate_account(
+    form: GuardedFormValidation, slot: str, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+) -> dict[str, Any]:
+    """Accept one of the customer's own accounts (chosen by button or by its last four digits)."""
+    try:
+        accounts = await services.lending_core().list_accounts(tracker.get_slot("customer_id"))
+    except (CoreUnavailable, CoreRejected):
+        dispatcher.utter_message(response="utter_core_unavailable")
+        return {slot: None, "handoff_reason": "core_failure"}
+    account = match_account(str(slot_value), accounts)
+    if account is None:
+        return form.invalid(dispatcher, tracker, slot, "account_invalid")
+    return form.accepted(slot, account.account_id)
+
+
+class AskAccount(Action, ABC):
+    """Asks with ``response`` and offers the customer's own settlement accounts as buttons."""
+
+    response: str
+
+    @abstractmethod
+    def name(self) -> str:
+        """``action_ask_<slot>``."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        try:
+            accounts = await services.lending_core().list_accounts(tracker.get_slot("customer_id"))
+        except (CoreUnavailable, CoreRejected):
+            accounts = []
+        dispatcher.utter_message(response=self.response, buttons=account_buttons(accounts))
+        return []
+
+
+class AskLoan(Action, ABC):
+    """Asks with ``response`` and offers the customer's open loans as buttons (or says there are none)."""
+
+    response: str
+
+    @abstractmethod
+    def name(self) -> str:
+        """``action_ask_<slot>``."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = language_of(tracker)
+        try:
+            loans = open_loans(await services.lending_core().list_loans(tracker.get_slot("customer_id")))
+        except (CoreUnavailable, CoreRejected):
+            loans = []
+        if not loans:
+            dispatcher.utter_message(response="utter_no_loans", buttons=LEAVE_BUTTONS[language])
+            return []
+        dispatcher.utter_message(response=self.response, buttons=loan_buttons(loans, language))
+        return []

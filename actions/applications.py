@@ -22,32 +22,24 @@ from actions.normalize import (
     mask_mobile,
     parse_amount,
     parse_mobile,
-    parse_term_months,
     to_simplified,
     validate_application_number,
     validate_credit_code,
+)
+from actions.products import (
+    APPLICATION_AMOUNT_MAX,
+    APPLICATION_AMOUNT_MIN,
+    ONLINE_AMOUNT_LIMIT,
+    validate_term,
 )
 from actions.texts import REASONS, STATES, money_text, pick, reasons_text, term_text
 from actions.verification import VerifiedFormValidation
 
 logger = logging.getLogger(__name__)
 
-# The reference core's product rules (docs/product_rules.md); a test checks they agree with lending_core.config.
-APPLICATION_AMOUNT_MIN = Decimal("10000")
-APPLICATION_AMOUNT_MAX = Decimal("10000000")
-ONLINE_AMOUNT_LIMIT = Decimal("3000000")
-LOAN_TERMS_MONTHS = (3, 6, 12, 24, 36)
 _COMPANY_SUFFIX = re.compile(
     r"(公司|厂|店|中心|合作社|工作室|事务所|集团|co\.?|ltd\.?|limited|inc\.?|llc|company|corp)", re.IGNORECASE
 )
-
-
-def parse_offered_term(text: str) -> int:
-    """A term the products offer, in months; raises NormalizationError with ``term_not_offered`` otherwise."""
-    months = parse_term_months(text)
-    if months not in LOAN_TERMS_MONTHS:
-        raise NormalizationError("term_not_offered", text)
-    return months
 
 
 class ValidateLoanApplicationForm(GuardedFormValidation):
@@ -128,11 +120,7 @@ class ValidateLoanApplicationForm(GuardedFormValidation):
     async def validate_loan_term(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        try:
-            return self.accepted("loan_term", parse_offered_term(str(slot_value)))
-        except NormalizationError as error:
-            terms = "/".join(str(t) for t in LOAN_TERMS_MONTHS)
-            return self.invalid(dispatcher, tracker, "loan_term", error.code, terms=terms)
+        return validate_term(self, "loan_term", slot_value, dispatcher, tracker)
 
     async def validate_loan_purpose(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -150,11 +138,6 @@ class ValidateLoanApplicationForm(GuardedFormValidation):
             # Without consent there is nothing to confirm: the form ends and nothing is submitted.
             return {"credit_check_consent": False, "confirmed": False}
         return self.accepted("credit_check_consent", True)
-
-    async def validate_confirmed(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {"confirmed": bool(slot_value)}
 
 
 async def application_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

@@ -11,16 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.accounts import account_buttons, match_account
-from actions.applications import LOAN_TERMS_MONTHS, parse_offered_term
+from actions.accounts import AskAccount, validate_account
 from actions.forms import idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off
 from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified
 from actions.normalize import NormalizationError, parse_amount
+from actions.products import DRAWDOWN_MIN, validate_term
 from actions.texts import REASONS, money_text, pick, rate_text, term_text
 from actions.verification import VerifiedFormValidation, is_verified, verification_expired_events, verification_of
-
-DRAWDOWN_MIN = Decimal("1000")
 
 
 class ValidateDrawdownForm(VerifiedFormValidation):
@@ -76,29 +74,12 @@ class ValidateDrawdownForm(VerifiedFormValidation):
     async def validate_drawdown_term(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        try:
-            return self.accepted("drawdown_term", parse_offered_term(str(slot_value)))
-        except NormalizationError as error:
-            terms = "/".join(str(t) for t in LOAN_TERMS_MONTHS)
-            return self.invalid(dispatcher, tracker, "drawdown_term", error.code, terms=terms)
+        return validate_term(self, "drawdown_term", slot_value, dispatcher, tracker)
 
     async def validate_receiving_account(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        try:
-            accounts = await services.lending_core().list_accounts(tracker.get_slot("customer_id"))
-        except (CoreUnavailable, CoreRejected):
-            dispatcher.utter_message(response="utter_core_unavailable")
-            return {"receiving_account": None, "handoff_reason": "core_failure"}
-        account = match_account(str(slot_value), accounts)
-        if account is None:
-            return self.invalid(dispatcher, tracker, "receiving_account", "account_invalid")
-        return self.accepted("receiving_account", account.account_id)
-
-    async def validate_confirmed(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {"confirmed": bool(slot_value)}
+        return await validate_account(self, "receiving_account", slot_value, dispatcher, tracker)
 
 
 class ActionAskDrawdownAmount(Action):
@@ -121,19 +102,13 @@ class ActionAskDrawdownAmount(Action):
         return []
 
 
-class ActionAskReceivingAccount(Action):
-    """Offers the customer's own settlement accounts."""
+class ActionAskReceivingAccount(AskAccount):
+    """Offers the customer's own settlement accounts to receive the money."""
+
+    response = "utter_ask_receiving_account"
 
     def name(self) -> str:
         return "action_ask_receiving_account"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        try:
-            accounts = await services.lending_core().list_accounts(tracker.get_slot("customer_id"))
-        except (CoreUnavailable, CoreRejected):
-            accounts = []
-        dispatcher.utter_message(response="utter_ask_receiving_account", buttons=account_buttons(accounts))
-        return []
 
 
 async def drawdown_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
 
 from actions.texts import PROBLEMS, pick
 
@@ -110,3 +111,9 @@ class GuardedFormValidation(FormValidationAction, ABC):
     @staticmethod
     def accepted(slot: str, value: Any, **more: Any) -> dict[str, Any]:
         return {slot: value, "invalid_attempts": 0, **more}
+
+    async def validate_confirmed(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The explicit yes or no every form ends with (its summary is ``action_ask_confirmed``)."""
+        return {"confirmed": bool(slot_value)}

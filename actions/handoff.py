@@ -61,7 +61,15 @@ def masked_slots(tracker: Tracker) -> dict[str, Any]:
 
 
 def journey_stage(tracker: Tracker) -> str:
+    """Where the customer was: the form and its question, the form just submitted, or the last intent."""
     loop = tracker.active_loop.get("name") if tracker.active_loop else None
+    if not loop:
+        submitted = next(
+            (e.get("name") for e in reversed(tracker.events) if e.get("event") == "active_loop" and e.get("name")), None
+        )
+        last_action = next((e.get("name") for e in reversed(tracker.events) if e.get("event") == "action"), None)
+        if submitted and last_action == submitted:
+            return f"{submitted}:submit"
     if loop:
         return f"{loop}:{tracker.get_slot('requested_slot') or 'start'}"
     intent = (tracker.latest_message.get("intent") or {}).get("name")

@@ -11,11 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.accounts import loan_buttons, match_loan, open_loans
+from actions.accounts import AskLoan, match_loan, open_loans
 from actions.forms import idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off
 from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified
-from actions.repayments import _leave_buttons
 from actions.texts import REASONS, pick, reasons_text
 from actions.verification import VerifiedFormValidation, verification_expired_events, verification_of
 
@@ -49,29 +48,14 @@ class ValidateRenewalForm(VerifiedFormValidation):
             return self.accepted("renewal_loan", loan.loan_number, renewal_decision="declined", confirmed=False)
         return self.accepted("renewal_loan", loan.loan_number, renewal_decision=eligibility.decision)
 
-    async def validate_confirmed(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {"confirmed": bool(slot_value)}
 
-
-class ActionAskRenewalLoan(Action):
+class ActionAskRenewalLoan(AskLoan):
     """Offers the customer's open loans for renewal."""
+
+    response = "utter_ask_renewal_loan"
 
     def name(self) -> str:
         return "action_ask_renewal_loan"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language = language_of(tracker)
-        try:
-            loans = open_loans(await services.lending_core().list_loans(tracker.get_slot("customer_id")))
-        except (CoreUnavailable, CoreRejected):
-            loans = []
-        if not loans:
-            dispatcher.utter_message(response="utter_no_loans", buttons=_leave_buttons(language))
-            return []
-        dispatcher.utter_message(response="utter_ask_renewal_loan", buttons=loan_buttons(loans, language))
-        return []
 
 
 async def renewal_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.accounts import account_buttons, loan_buttons, match_account, match_loan, open_loans
+from actions.accounts import AskAccount, AskLoan, match_loan, open_loans, validate_account
 from actions.forms import idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off
 from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified, Loan
@@ -76,45 +76,16 @@ class ValidateRepaymentForm(VerifiedFormValidation):
     async def validate_repayment_account(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        try:
-            accounts = await services.lending_core().list_accounts(tracker.get_slot("customer_id"))
-        except (CoreUnavailable, CoreRejected):
-            dispatcher.utter_message(response="utter_core_unavailable")
-            return {"repayment_account": None, "handoff_reason": "core_failure"}
-        account = match_account(str(slot_value), accounts)
-        if account is None:
-            return self.invalid(dispatcher, tracker, "repayment_account", "account_invalid")
-        return self.accepted("repayment_account", account.account_id)
-
-    async def validate_confirmed(
-        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {"confirmed": bool(slot_value)}
+        return await validate_account(self, "repayment_account", slot_value, dispatcher, tracker)
 
 
-class ActionAskRepaymentLoan(Action):
-    """Offers the customer's open loans."""
+class ActionAskRepaymentLoan(AskLoan):
+    """Offers the customer's open loans to repay."""
+
+    response = "utter_ask_repayment_loan"
 
     def name(self) -> str:
         return "action_ask_repayment_loan"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        language = language_of(tracker)
-        try:
-            loans = open_loans(await services.lending_core().list_loans(tracker.get_slot("customer_id")))
-        except (CoreUnavailable, CoreRejected):
-            loans = []
-        if not loans:
-            dispatcher.utter_message(response="utter_no_loans", buttons=_leave_buttons(language))
-            return []
-        dispatcher.utter_message(response="utter_ask_repayment_loan", buttons=loan_buttons(loans, language))
-        return []
-
-
-def _leave_buttons(language: str) -> list[dict[str, str]]:
-    if language == "en":
-        return [{"title": "Cancel", "payload": "/stop"}, {"title": "Talk to a person", "payload": "/request_human"}]
-    return [{"title": "取消", "payload": "/stop"}, {"title": "转人工", "payload": "/request_human"}]
 
 
 class ActionAskRepaymentAmount(Action):
@@ -139,19 +110,13 @@ class ActionAskRepaymentAmount(Action):
         return []
 
 
-class ActionAskRepaymentAccount(Action):
+class ActionAskRepaymentAccount(AskAccount):
     """Offers the customer's own accounts to pay from."""
+
+    response = "utter_ask_repayment_account"
 
     def name(self) -> str:
         return "action_ask_repayment_account"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        try:
-            accounts = await services.lending_core().list_accounts(tracker.get_slot("customer_id"))
-        except (CoreUnavailable, CoreRejected):
-            accounts = []
-        dispatcher.utter_message(response="utter_ask_repayment_account", buttons=account_buttons(accounts))
-        return []
 
 
 async def repayment_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
