@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 import uuid
@@ -156,6 +157,11 @@ async def main() -> None:
     parser.add_argument("--actions", default="http://127.0.0.1:5055")
     parser.add_argument("--core", default="http://127.0.0.1:8100")
     parser.add_argument("--core-key", default="dev-lending-core-key", help="the lending core's X-Api-Key")
+    parser.add_argument(
+        "--action-token",
+        default=os.environ.get("ACTION_SERVER_TOKEN", "dev-action-server-token"),
+        help="the action server's X-Action-Token (the one Rasa sends)",
+    )
     parser.add_argument("--requests", type=int, default=200, help="requests per concurrency level")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
     args = parser.parse_args()
@@ -166,7 +172,7 @@ async def main() -> None:
     domain = load_domain()
     total = AMOUNT * (args.requests * len(args.concurrency) + 1)
 
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers={"X-Action-Token": args.action_token}) as client:
         print(f"NOTE: every request draws {AMOUNT:,.0f} yuan from {CUSTOMER}'s line in the demo lending core")
         print(f"      (this run: up to {total:,.0f} yuan; {CUSTOMER}'s available line shrinks by that much)")
         before = await available(client, core, args.core_key)

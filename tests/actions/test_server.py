@@ -1,0 +1,40 @@
+"""The action server moves money on the word of the tracker it is sent: only Rasa, with the token, may call it."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import ACTION_SERVER_TOKEN
+from tests.utils.services import Service
+
+CALL = {
+    "next_action": "action_greet",
+    "sender_id": "s1",
+    "version": "3.6.21",
+    "domain": {"responses": {"utter_greet": [{"text": "hi"}]}},
+    "tracker": {
+        "sender_id": "s1",
+        "slots": {},
+        "latest_message": {"text": "hi", "intent": {"name": "greet"}, "entities": []},
+        "events": [],
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    },
+}
+
+
+async def test_a_call_without_the_token_is_refused(action_server: Service) -> None:
+    async with httpx.AsyncClient(base_url=action_server.url) as client:
+        missing = await client.post("/webhook", json=CALL)
+        wrong = await client.post("/webhook", json=CALL, headers={"X-Action-Token": "guess"})
+    assert missing.status_code == wrong.status_code == 401
+    assert missing.json()["error"]["code"] == "unauthorized"
+
+
+async def test_health_is_open_and_a_call_with_the_token_runs(action_server: Service) -> None:
+    async with httpx.AsyncClient(base_url=action_server.url) as client:
+        health = await client.get("/health")
+        call = await client.post("/webhook", json=CALL, headers={"X-Action-Token": ACTION_SERVER_TOKEN})
+    assert health.status_code == 200
+    assert call.status_code == 200
+    assert call.json()["responses"][0]["response"] == "utter_greet"
