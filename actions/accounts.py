@@ -52,6 +52,17 @@ def match_account(text: str, accounts: Sequence[Account]) -> Account | None:
     )
 
 
+async def account_label(tracker: Tracker, slot: str) -> str:
+    """The chosen account as the customer saw it on the button (bank and masked number)."""
+    account_id = str(tracker.get_slot(slot))
+    try:
+        accounts = await services.lending_core().list_accounts(tracker.get_slot("customer_id"))
+    except (CoreUnavailable, CoreRejected):
+        return account_id
+    account = next((a for a in accounts if a.account_id == account_id), None)
+    return f"{account.bank_name} {account.masked_number}" if account else account_id
+
+
 def open_loans(loans: Sequence[Loan]) -> list[Loan]:
     return [loan for loan in loans if loan.outstanding_principal > 0 and loan.status != "repaid"]
 

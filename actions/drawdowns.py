@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.accounts import AskAccount, validate_account
+from actions.accounts import AskAccount, account_label, validate_account
 from actions.forms import idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off
 from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified
@@ -116,19 +116,14 @@ async def drawdown_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -
     customer_id = tracker.get_slot("customer_id")
     core = services.lending_core()
     try:
-        line = await core.get_credit_line(customer_id)
-        accounts = {a.account_id: a for a in await core.list_accounts(customer_id)}
-        rate = rate_text(line.annual_rate)
+        rate = rate_text((await core.get_credit_line(customer_id)).annual_rate)
     except (CoreUnavailable, CoreRejected):
-        accounts, rate = {}, "-"
-    account = accounts.get(tracker.get_slot("receiving_account"))
+        rate = "-"
     dispatcher.utter_message(
         response="utter_drawdown_summary",
         amount_text=money_text(Decimal(tracker.get_slot("drawdown_amount")), language),
         term_text=term_text(int(tracker.get_slot("drawdown_term")), language),
-        account_text=f"{account.bank_name} {account.masked_number}"
-        if account
-        else tracker.get_slot("receiving_account"),
+        account_text=await account_label(tracker, "receiving_account"),
         rate_text=rate,
     )
 

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.accounts import AskAccount, AskLoan, match_loan, open_loans, validate_account
+from actions.accounts import AskAccount, AskLoan, account_label, match_loan, open_loans, validate_account
 from actions.forms import idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off
 from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified, Loan
@@ -128,20 +128,11 @@ async def repayment_summary(dispatcher: CollectingDispatcher, tracker: Tracker) 
         amount_text = f"all ({payoff})" if language == "en" else f"全部结清（{payoff}）"
     else:
         amount_text = money_text(Decimal(amount), language)
-    try:
-        accounts = {
-            a.account_id: a for a in await services.lending_core().list_accounts(tracker.get_slot("customer_id"))
-        }
-    except (CoreUnavailable, CoreRejected):
-        accounts = {}
-    account = accounts.get(tracker.get_slot("repayment_account"))
     dispatcher.utter_message(
         response="utter_repayment_summary",
         loan_number=tracker.get_slot("repayment_loan"),
         amount_text=amount_text,
-        account_text=f"{account.bank_name} {account.masked_number}"
-        if account
-        else tracker.get_slot("repayment_account"),
+        account_text=await account_label(tracker, "repayment_account"),
     )
 
 
