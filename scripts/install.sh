@@ -39,10 +39,10 @@ install_rasa() {
   [ -f "$stamp" ] && return 0
   echo "==> installing .venv-rasa (Python 3.10, Rasa only; about 2 minutes the first time)"
   [ -x .venv-rasa/bin/python ] || "$(find_python 3.10)" -m venv .venv-rasa
-  # pip's own script, not `python -m pip`: the latter puts the repo on sys.path, where the main project's
-  # egg-info would look like a package installed in this environment.
-  .venv-rasa/bin/pip install -q --upgrade pip
-  .venv-rasa/bin/pip install -q -c bot/requirements.lock -r bot/requirements.txt
+  # Without the repo on the path (the Makefile exports PYTHONPATH): there the main project's egg-info would
+  # look like a package installed in this environment.
+  env -u PYTHONPATH .venv-rasa/bin/pip install -q --upgrade pip
+  env -u PYTHONPATH .venv-rasa/bin/pip install -q -c bot/requirements.lock -r bot/requirements.txt
   rm -f .venv-rasa/.installed-*; touch "$stamp"
 }
 
