@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.forms import GuardedFormValidation, idempotency_key, language_of, reset_form_events
-from actions.handoff import hand_off
+from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.normalize import (
     NormalizationError,
@@ -180,8 +180,7 @@ class ActionSubmitLoanApplication(Action):
                 channel="assistant",
             )
         except CoreUnavailable:
-            dispatcher.utter_message(response="utter_core_unavailable")
-            return hand_off(dispatcher, tracker, "core_failure")
+            return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
             dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
             return reset_form_events("loan_application_form")
@@ -225,8 +224,7 @@ class ActionShowApplicationStatus(Action):
                 tracker.get_slot("application_number"), customer_id=tracker.get_slot("customer_id")
             )
         except CoreUnavailable:
-            dispatcher.utter_message(response="utter_core_unavailable")
-            return hand_off(dispatcher, tracker, "core_failure")
+            return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
             dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
             return reset_form_events("application_status_form")

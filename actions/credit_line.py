@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.forms import language_of, reset_form_events
-from actions.handoff import hand_off
+from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.texts import REASONS, STATES, money_text, pick
 from actions.verification import VerifiedFormValidation
@@ -35,8 +35,7 @@ class ActionShowCreditLine(Action):
         try:
             line = await services.lending_core().get_credit_line(tracker.get_slot("customer_id"))
         except CoreUnavailable:
-            dispatcher.utter_message(response="utter_core_unavailable")
-            return hand_off(dispatcher, tracker, "core_failure")
+            return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
             dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
             return reset_form_events("credit_line_form")

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions import services
 from actions.accounts import AskAccount, account_label, validate_account
 from actions.forms import idempotency_key, language_of, reset_form_events
-from actions.handoff import hand_off
+from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified
 from actions.normalize import NormalizationError, parse_amount
 from actions.products import DRAWDOWN_MIN, validate_term
@@ -151,8 +151,7 @@ class ActionSubmitDrawdown(Action):
                 idempotency_key=idempotency_key(tracker, "drawdown"),
             )
         except CoreUnavailable:
-            dispatcher.utter_message(response="utter_core_unavailable")
-            return hand_off(dispatcher, tracker, "core_failure")
+            return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
             dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
             expired = isinstance(error, CustomerNotVerified)

@@ -127,6 +127,12 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
     ]
 
 
+def hand_off_core_failure(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The lending core did not answer: say nothing was done, and bring a person in."""
+    dispatcher.utter_message(response="utter_core_unavailable")
+    return hand_off(dispatcher, tracker, "core_failure")
+
+
 def reason_for(tracker: Tracker) -> str:
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     if intent in INTENT_REASONS:

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions import services
 from actions.accounts import AskLoan, match_loan, open_loans
 from actions.forms import idempotency_key, language_of, reset_form_events
-from actions.handoff import hand_off
+from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified
 from actions.texts import REASONS, pick, reasons_text
 from actions.verification import VerifiedFormValidation, verification_expired_events, verification_of
@@ -105,8 +105,7 @@ class ActionSubmitRenewal(Action):
                 idempotency_key=idempotency_key(tracker, "renewal"),
             )
         except CoreUnavailable:
-            dispatcher.utter_message(response="utter_core_unavailable")
-            return hand_off(dispatcher, tracker, "core_failure")
+            return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
             reasons = error.details.get("reasons") or [error.code]
             if error.code == "not_eligible":

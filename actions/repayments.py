@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions import services
 from actions.accounts import AskAccount, AskLoan, account_label, match_loan, open_loans, validate_account
 from actions.forms import idempotency_key, language_of, reset_form_events
-from actions.handoff import hand_off
+from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified, Loan
 from actions.normalize import NormalizationError, is_all_amount, parse_amount
 from actions.texts import REASONS, money_text, pick
@@ -161,8 +161,7 @@ class ActionSubmitRepayment(Action):
                 pay_all=amount == REPAY_ALL,
             )
         except CoreUnavailable:
-            dispatcher.utter_message(response="utter_core_unavailable")
-            return hand_off(dispatcher, tracker, "core_failure")
+            return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
             dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
             expired = isinstance(error, CustomerNotVerified)
