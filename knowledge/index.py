@@ -2,8 +2,9 @@
 
 A build folder `<index_dir>/<UTC timestamp>-<corpus hash prefix>/` holds:
 `vectors.faiss` (one vector per phrasing, grouped by entry), `lexical.npz` (TF-IDF over jieba tokens),
-`entries.json`, `rows.json` (entry and language of each vector) and `manifest.json`. `<index_dir>/CURRENT`
-names the build in use and is replaced atomically once the folder is complete.
+`classifier.npz` (the topic classifier trained on the phrasings), `entries.json`, `rows.json` (entry and
+language of each vector) and `manifest.json`. `<index_dir>/CURRENT` names the build in use and is replaced
+atomically once the folder is complete.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
+from knowledge.classifier import OUT_OF_SCOPE_LABEL, ClassifierOptions, TopicClassifier
 from knowledge.corpus import Corpus, FaqEntry
 from knowledge.encoders import Encoder
 from knowledge.errors import IndexFormatError, IndexNotFoundError
@@ -32,6 +34,7 @@ from knowledge.text import normalize
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
+CLASSIFIER = "classifier.npz"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,8 @@ class Manifest:
     build_seconds: float
     created_at: str
     negative_count: int = 0
+    classifier_topics: int = 0
+    classifier_seconds: float = 0.0
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
@@ -68,6 +73,7 @@ class BuildOptions:
     batch_size: int = 256
     keep_builds: int = 5
     progress: bool = True
+    classifier: ClassifierOptions = field(default_factory=ClassifierOptions)
 
 
 def make_faiss_index(vectors: np.ndarray, options: BuildOptions) -> tuple[faiss.Index, str]:
@@ -129,6 +135,14 @@ def build_index(
     lexical = LexicalIndex.build(texts)
     negative_texts = [normalize(t) for t in negatives]
     negative_vectors = encoder.encode(negative_texts) if negative_texts else np.zeros((0, encoder.dim), np.float32)
+    # The classifier learns the out-of-scope anchors as one more class, so a banking-sounding question we do
+    # not answer (credit cards, mortgages) does not lend its probability to the nearest FAQ topic.
+    classifier_started = time.perf_counter()
+    labels = [corpus.entries[entry_no].topic for entry_no, _ in rows] + [OUT_OF_SCOPE_LABEL] * len(negative_texts)
+    classifier = TopicClassifier.fit(
+        texts + negative_texts, np.vstack([vectors, negative_vectors]), labels, options.classifier
+    )
+    classifier_seconds = time.perf_counter() - classifier_started
 
     created = dt.datetime.now(dt.UTC)
     build_id = f"{created:%Y%m%dT%H%M%S%f}-{corpus.hash[:10]}"
@@ -137,6 +151,8 @@ def build_index(
     try:
         faiss.write_index(faiss_index, str(tmp_dir / "vectors.faiss"))
         lexical.save(tmp_dir / "lexical.npz")
+        if classifier is not None:
+            classifier.save(tmp_dir / CLASSIFIER)
         (tmp_dir / "entries.json").write_text(
             json.dumps([e.to_json() for e in corpus.entries], ensure_ascii=False), encoding="utf-8"
         )
@@ -156,6 +172,8 @@ def build_index(
             build_seconds=round(time.perf_counter() - started, 3),
             created_at=created.isoformat(timespec="seconds"),
             negative_count=len(negative_texts),
+            classifier_topics=len(classifier.topics) if classifier else 0,
+            classifier_seconds=round(classifier_seconds, 3),
         )
         (tmp_dir / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
         final = index_dir / build_id
@@ -202,6 +220,10 @@ class LoadedIndex:
     vectors: faiss.Index
     lexical: LexicalIndex
     negatives: np.ndarray
+    # None for a corpus of one topic, and for builds made before the classifier existed.
+    classifier: TopicClassifier | None = None
+    # Topic of each entry as an index into classifier.topics (-1: unknown to the classifier).
+    entry_topic_no: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def build_id(self) -> str:
@@ -223,6 +245,7 @@ def load_build(path: Path, ef_search: int = 96) -> LoadedIndex:
             if negatives_path.exists()
             else np.zeros((0, manifest.dim), dtype=np.float32)
         )
+        classifier = TopicClassifier.load(path / CLASSIFIER) if (path / CLASSIFIER).exists() else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexFormatError(f"cannot load index build {path}: {exc}") from exc
     if manifest.format_version != FORMAT_VERSION:
@@ -231,6 +254,8 @@ def load_build(path: Path, ef_search: int = 96) -> LoadedIndex:
         raise IndexFormatError(f"{path}: vector, row and manifest counts disagree")
     if len(entries) != manifest.entry_count or vectors.d != manifest.dim:
         raise IndexFormatError(f"{path}: entry count or dimension disagrees with the manifest")
+    if classifier is not None and classifier.dense_weights.shape[0] != manifest.dim:
+        raise IndexFormatError(f"{path}: classifier dimension disagrees with the manifest")
     if hasattr(vectors, "hnsw"):
         vectors.hnsw.efSearch = ef_search
     row_entry = np.array([r[0] for r in rows], dtype=np.int64)
@@ -239,6 +264,8 @@ def load_build(path: Path, ef_search: int = 96) -> LoadedIndex:
     entry_count = np.bincount(row_entry, minlength=len(entries)).astype(np.int64)
     entry_start = np.zeros(len(entries), dtype=np.int64)
     np.cumsum(entry_count[:-1], out=entry_start[1:])
+    topic_no = {t: i for i, t in enumerate(classifier.topics)} if classifier else {}
+    entry_topic_no = np.array([topic_no.get(e.topic, -1) for e in entries], dtype=np.int64)
     return LoadedIndex(
         path=path,
         manifest=manifest,
@@ -250,6 +277,8 @@ def load_build(path: Path, ef_search: int = 96) -> LoadedIndex:
         vectors=vectors,
         lexical=lexical,
         negatives=np.ascontiguousarray(negatives, dtype=np.float32),
+        classifier=classifier,
+        entry_topic_no=entry_topic_no,
     )
 
 

@@ -54,9 +54,9 @@ class LexicalIndex:
         weights = np.fromiter((w for p in postings for _, w in p), dtype=np.float32, count=int(indptr[-1]))
         return cls(vocab, idf, indptr, doc_ids, weights, n_docs)
 
-    def query_vector(self, query: str) -> dict[int, float]:
+    def query_vector(self, query: str, terms: Sequence[str] | None = None) -> dict[int, float]:
         """Token id -> normalised TF-IDF weight of the query (unknown tokens count in the norm)."""
-        counts = Counter(lexical_terms(query))
+        counts = Counter(lexical_terms(query) if terms is None else terms)
         raw: dict[int, float] = {}
         norm_sq = 0.0
         unknown_idf = math.log(1 + self.n_docs) + 1.0
@@ -69,9 +69,9 @@ class LexicalIndex:
         norm = math.sqrt(norm_sq) or 1.0
         return {t: w / norm for t, w in raw.items()}
 
-    def score_all(self, query: str) -> np.ndarray:
+    def score_all(self, query: str, terms: Sequence[str] | None = None) -> np.ndarray:
         """Cosine score of every document (0 for those sharing no token with the query)."""
-        qv = self.query_vector(query)
+        qv = self.query_vector(query, terms)
         if not qv:
             return np.zeros(self.n_docs, dtype=np.float32)
         parts_ids, parts_w = [], []

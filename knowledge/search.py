@@ -1,4 +1,5 @@
-"""Hybrid FAQ search (dense + lexical boost) with abstention, hot reload and an abstention log."""
+"""Hybrid FAQ search (dense + lexical boost + topic classifier) with abstention, hot reload and an abstention
+log."""
 
 from __future__ import annotations
 
@@ -20,13 +21,15 @@ from knowledge.config import KnowledgeSettings
 from knowledge.encoders import Encoder, create_encoder
 from knowledge.errors import KnowledgeError
 from knowledge.index import POINTER, LoadedIndex, current_build_id, load_build
-from knowledge.text import detect_language, normalize, warm_up
+from knowledge.text import detect_language, lexical_terms, normalize, warm_up
 
 log = logging.getLogger(__name__)
 
 LEXICAL_CANDIDATES = 20
 # Best lexical rows looked at to find the LEXICAL_CANDIDATES best lexical entries.
 LEXICAL_ROWS = 200
+# Every entry of the classifier's most probable topics is ranked, even when no phrasing of it came near.
+CLASSIFIER_TOPICS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,7 @@ class Hit:
     score: float
     dense_score: float
     lexical_score: float
+    topic_probability: float
     answer: str
     matched_question: str
 
@@ -77,17 +81,19 @@ def should_abstain(
 
 @dataclass(slots=True)
 class Candidates:
-    """Per-entry dense and lexical scores of the entries worth ranking for one query."""
+    """Per-entry dense, lexical and topic-classifier scores of the entries worth ranking for one query."""
 
     entry_idx: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
+    topic: np.ndarray
     best_row: np.ndarray
     negative: float = -1.0
 
-    def fused(self, lexical_weight: float) -> np.ndarray:
-        """(1 - w) * dense + w * lexical."""
-        return (1.0 - lexical_weight) * self.dense + lexical_weight * self.lexical
+    def fused(self, lexical_weight: float, topic_weight: float = 0.0) -> np.ndarray:
+        """(1 - t) * ((1 - w) * dense + w * lexical) + t * P(entry's topic)."""
+        similarity = (1.0 - lexical_weight) * self.dense + lexical_weight * self.lexical
+        return (1.0 - topic_weight) * similarity + topic_weight * self.topic
 
 
 @dataclass(slots=True)
@@ -173,6 +179,7 @@ class FaqSearcher:
             encoder=index.manifest.encoder,
             lexical_weight=self.settings.lexical_weight,
             abstain_threshold=self.settings.abstain_threshold,
+            topic_weight=self.settings.topic_weight,
             source="settings",
         )
         return _State(index=index, encoder=self._encoder_for(index), calibration=calibration, pointer_mtime=mtime)
@@ -253,7 +260,8 @@ class FaqSearcher:
             if entry not in dense or sim > dense[entry][0]:
                 dense[entry] = (sim, row)
 
-        lex = index.lexical.score_all(text)
+        terms = lexical_terms(text)
+        lex = index.lexical.score_all(text, terms)
         matched = np.flatnonzero(lex)
         if len(matched) > LEXICAL_ROWS:
             matched = matched[np.argpartition(-lex[matched], LEXICAL_ROWS)[:LEXICAL_ROWS]]
@@ -263,8 +271,15 @@ class FaqSearcher:
             entry = int(index.row_entry[row])
             if entry not in lexical:
                 lexical[entry] = float(lex[row])
-        lexical_top = list(lexical)[:LEXICAL_CANDIDATES]
-        for entry in lexical_top:
+        extra = list(lexical)[:LEXICAL_CANDIDATES]
+        topic_prob = np.zeros(len(index.entries), dtype=np.float32)
+        if index.classifier is not None:
+            probs = index.classifier.predict_proba(text, qvec[0], terms)
+            known = index.entry_topic_no >= 0
+            topic_prob[known] = probs[index.entry_topic_no[known]]
+            best_topics = set(np.argsort(-probs)[:CLASSIFIER_TOPICS].tolist())
+            extra += [e for e, t in enumerate(index.entry_topic_no.tolist()) if t in best_topics]
+        for entry in extra:
             if entry not in dense:
                 start, count = int(index.entry_start[entry]), int(index.entry_count[entry])
                 vecs = index.vectors.reconstruct_n(start, count)
@@ -282,6 +297,7 @@ class FaqSearcher:
             entry_idx=ids,
             dense=np.array([dense[e][0] for e in ids.tolist()], dtype=np.float32),
             lexical=np.array([lexical.get(e, 0.0) for e in ids.tolist()], dtype=np.float32),
+            topic=topic_prob[ids],
             best_row=np.array([dense[e][1] for e in ids.tolist()], dtype=np.int64),
         )
 
@@ -295,7 +311,7 @@ class FaqSearcher:
         if query.strip():
             cands = self.candidates(query, state)
             negative = cands.negative
-            fused = cands.fused(state.calibration.lexical_weight)
+            fused = cands.fused(state.calibration.lexical_weight, state.calibration.topic_weight)
             order = np.argsort(-fused, kind="stable")[:k]
             for pos in order.tolist():
                 entry = state.index.entries[int(cands.entry_idx[pos])]
@@ -308,6 +324,7 @@ class FaqSearcher:
                         score=float(fused[pos]),
                         dense_score=float(cands.dense[pos]),
                         lexical_score=float(cands.lexical[pos]),
+                        topic_probability=float(cands.topic[pos]),
                         answer=entry.answer(language),
                         matched_question=entry.phrasings()[local][1],
                     )

@@ -1,4 +1,4 @@
-"""Run a searcher over a query set, and choose the lexical weight and abstain threshold by grid search."""
+"""Run a searcher over a query set, and choose the fusion weights and abstain threshold by grid search."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from knowledge.evaluate import EvalQuery, Outcome, metrics
 from knowledge.search import Candidates, FaqSearcher
 
 WEIGHT_GRID = tuple(round(w, 2) for w in np.arange(0.0, 0.801, 0.05))
+TOPIC_WEIGHT_GRID = tuple(round(t, 2) for t in np.arange(0.0, 0.801, 0.1))
 MARGIN_GRID: tuple[float | None, ...] = (None, -0.2, -0.15, -0.1, -0.05, 0.0, 0.05, 0.1)
 THRESHOLD_GRID = tuple(round(t, 3) for t in np.arange(0.0, 1.0001, 0.005))
 # Target on held-out data is at most 5% wrong answers on out-of-scope queries; calibrate with a margin.
@@ -51,31 +52,27 @@ def _choose_threshold(
     top: np.ndarray, correct: np.ndarray, is_null: np.ndarray, max_null_accept: float, blocked: np.ndarray
 ) -> tuple[float, float, float]:
     """(threshold, utility, null accept rate): the best utility whose null accept rate is allowed."""
-    best: tuple[float, float, float] | None = None
-    fallback: tuple[float, float, float] | None = None
     n_in, n_null = max(int((~is_null).sum()), 1), max(int(is_null.sum()), 1)
-    for t in THRESHOLD_GRID:
-        answered = (top >= t) & ~blocked
-        utility = float((answered & correct & ~is_null).sum()) - float((answered & ~correct & ~is_null).sum())
-        utility /= n_in
-        null_accept = float((answered & is_null).sum()) / n_null
-        if null_accept <= max_null_accept and (best is None or utility > best[1]):
-            best = (t, utility, null_accept)
-        if fallback is None or null_accept < fallback[2]:
-            fallback = (t, utility, null_accept)
-    assert fallback is not None
-    return best or fallback
+    thresholds = np.array(THRESHOLD_GRID)
+    answered = (top[None, :] >= thresholds[:, None]) & ~blocked[None, :]  # (thresholds, queries)
+    in_scope = answered & ~is_null
+    utility = ((in_scope & correct).sum(axis=1) - (in_scope & ~correct).sum(axis=1)) / n_in
+    null_accept = (answered & is_null).sum(axis=1) / n_null
+    allowed = np.flatnonzero(null_accept <= max_null_accept)
+    # the first (lowest) threshold of the best utility, as a scan from the bottom would pick it
+    pick = int(allowed[np.argmax(utility[allowed])]) if len(allowed) else int(np.argmin(null_accept))
+    return float(thresholds[pick]), float(utility[pick]), float(null_accept[pick])
 
 
 def calibrate(
     searcher: FaqSearcher, queries: Sequence[EvalQuery], max_null_accept: float = MAX_NULL_ACCEPT
 ) -> tuple[Calibration, dict[str, Any]]:
-    """Grid search over (lexical weight, out-of-scope anchor margin, threshold) on a dev set.
+    """Grid search over (lexical weight, topic weight, out-of-scope anchor margin, threshold) on a dev set.
 
-    For each weight and margin the threshold is the one maximising (in-scope answered correctly - in-scope
-    answered wrongly) / in-scope queries among those answering at most `max_null_accept` of the
-    out-of-scope queries; the (weight, margin) with the best such utility wins (ties: higher accuracy@1,
-    looser margin, lower weight).
+    For each weight pair and margin the threshold is the one maximising (in-scope answered correctly -
+    in-scope answered wrongly) / in-scope queries among those answering at most `max_null_accept` of the
+    out-of-scope queries; the combination with the best such utility wins (ties: higher accuracy@1, looser
+    margin, lower weights). Without a topic classifier in the build only topic weight 0 is tried.
     """
     if not any(q.topic for q in queries) or not any(q.topic is None for q in queries):
         raise CalibrationError("the dev set needs both in-scope and out-of-scope (topic: null) queries")
@@ -89,12 +86,13 @@ def calibrate(
     grid: list[dict[str, Any]] = []
     best: dict[str, Any] | None = None
     negative = np.array([s.cands.negative for s in scored])
-    for w in WEIGHT_GRID:
+    topic_grid = TOPIC_WEIGHT_GRID if state_index.classifier is not None else (0.0,)
+    for w, tw in ((w, tw) for tw in topic_grid for w in WEIGHT_GRID):
         top = np.empty(len(scored))
         top_dense = np.full(len(scored), np.inf)
         correct = np.zeros(len(scored), dtype=bool)
         for i, s in enumerate(scored):
-            fused = s.cands.fused(w)
+            fused = s.cands.fused(w, tw)
             if len(fused) == 0:
                 top[i] = -np.inf
                 continue
@@ -108,6 +106,7 @@ def calibrate(
             threshold, utility, null_accept = _choose_threshold(top, correct, is_null, max_null_accept, blocked)
             row = {
                 "lexical_weight": w,
+                "topic_weight": tw,
                 "negative_margin": margin,
                 "abstain_threshold": threshold,
                 "utility": round(utility, 4),
@@ -115,15 +114,22 @@ def calibrate(
                 "null_accept_rate": round(null_accept, 4),
             }
             grid.append(row)
-            # ties: higher accuracy@1, then anchors off or the most permissive margin, then the lower weight
-            key = (round(utility, 6), round(acc1, 6), 1.0 if margin is None else margin, -w)
+            # ties: higher accuracy@1, then anchors off or the most permissive margin, then the lower weights
+            key = (round(utility, 6), round(acc1, 6), 1.0 if margin is None else margin, -tw, -w)
             if best is None or key > best["key"]:
                 best = {**row, "key": key}
     assert best is not None
+    # For the record: per weight pair, the row of its best margin (the whole grid is a thousand rows).
+    best_rows: dict[tuple[float, float], dict[str, Any]] = {}
+    for row in grid:
+        pair = (row["lexical_weight"], row["topic_weight"])
+        if pair not in best_rows or row["utility"] > best_rows[pair]["utility"]:
+            best_rows[pair] = row
     calibration = Calibration(
         encoder=searcher.index.manifest.encoder,
         lexical_weight=float(best["lexical_weight"]),
         abstain_threshold=float(best["abstain_threshold"]),
+        topic_weight=float(best["topic_weight"]),
         negative_margin=best["negative_margin"],
         source="calibrate",
     )
@@ -131,7 +137,7 @@ def calibrate(
     chosen = _with_calibration(searcher, calibration)
     figures = metrics(run_searcher(chosen, queries))
     report = {
-        "grid": grid,
+        "grid": list(best_rows.values()),
         "dev_metrics": figures,
         "max_null_accept": max_null_accept,
         "objective": "max (answered correct - answered wrong)/in-scope s.t. null accept <= max",

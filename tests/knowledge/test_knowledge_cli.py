@@ -58,6 +58,8 @@ def test_build_search_calibrate_eval(env: dict[str, str], tmp_path: Path, capsys
     record = stored["encoders"]["use-multilingual"]
     assert record["lexical_weight"] == chosen["lexical_weight"]
     assert record["abstain_threshold"] == chosen["abstain_threshold"]
+    assert record["topic_weight"] == chosen["topic_weight"]
+    assert {(row["lexical_weight"], row["topic_weight"]) for row in record["grid"]} >= {(0.0, 0.0), (0.3, 0.4)}
     assert record["grid"] and record["dev_queries"] == len(QUERIES)
 
     assert main(["eval", "--queries", str(tmp_path / "queries.jsonl"), "--json"]) == 0
@@ -75,6 +77,7 @@ def test_build_search_calibrate_eval(env: dict[str, str], tmp_path: Path, capsys
         assert key in figures and key in figures["by_language"]["zh"] and key in figures["by_language"]["en"]
     assert figures["accuracy_at_1"] == 1.0 and figures["null_wrong_answer_rate"] == 0.0
     assert figures["abstain_threshold"] == chosen["abstain_threshold"]
+    assert figures["topic_weight"] == chosen["topic_weight"]
     assert figures["queries"] == len(QUERIES) and figures["out_of_scope"] == 3
 
     assert main(["search", "提款多久到账", "--json"]) == 0
