@@ -97,33 +97,41 @@ def part_real() -> dict[str, Any]:
 
 
 def synthetic_entries(n: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Entries whose phrasings recombine jieba tokens / words of the real corpus's phrasings."""
+    """Entries whose phrasings recombine jieba tokens / words of two real phrasings of the entry's topic
+    (a larger FAQ of the same bank: topics stay consistent, so the topic classifier has something to learn)."""
     from knowledge.config import KnowledgeSettings
     from knowledge.corpus import load_corpus
     from knowledge.text import tokenize
 
     rng = random.Random(seed)
     corpus = load_corpus(KnowledgeSettings().corpus_dir)
-    zh_pool = [tokenize(q) for e in corpus.entries for q in e.questions["zh"]]
-    en_pool = [q.split() for e in corpus.entries for q in e.questions["en"]]
     topics = sorted(corpus.topics)
+    zh_pool = {t: [tokenize(q) for e in corpus.entries if e.topic == t for q in e.questions["zh"]] for t in topics}
+    en_pool = {t: [q.split() for e in corpus.entries if e.topic == t for q in e.questions["en"]] for t in topics}
 
     def recombine(pool: list[list[str]], sep: str) -> str:
         a, b = rng.choice(pool), rng.choice(pool)
         cut_a, cut_b = rng.randint(1, max(1, len(a))), rng.randint(0, max(0, len(b) - 1))
         return sep.join(a[:cut_a] + b[cut_b:])
 
+    def distinct(pool: list[list[str]], sep: str, count: int) -> list[str]:
+        out: dict[str, None] = {}
+        while len(out) < count:
+            out.setdefault(recombine(pool, sep), None)
+        return list(out)
+
     entries = []
     for i in range(n):
+        topic = rng.choice(topics)
         entries.append(
             {
                 "id": f"synthetic-{i:06d}",
-                "topic": rng.choice(topics),
+                "topic": topic,
                 "version": 1,
                 "effective_date": "2026-11-01",
                 "questions": {
-                    "zh": [recombine(zh_pool, "") for _ in range(3)],
-                    "en": [recombine(en_pool, " ") for _ in range(2)],
+                    "zh": distinct(zh_pool[topic], "", 3),
+                    "en": distinct(en_pool[topic], " ", 2),
                 },
                 "answer": {"zh": "合成答案", "en": "synthetic answer"},
             }

@@ -224,6 +224,8 @@ class LoadedIndex:
     classifier: TopicClassifier | None = None
     # Topic of each entry as an index into classifier.topics (-1: unknown to the classifier).
     entry_topic_no: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # The entries of each classifier topic (by topic index).
+    topic_entries: list[list[int]] = field(default_factory=list)
 
     @property
     def build_id(self) -> str:
@@ -266,6 +268,10 @@ def load_build(path: Path, ef_search: int = 96) -> LoadedIndex:
     np.cumsum(entry_count[:-1], out=entry_start[1:])
     topic_no = {t: i for i, t in enumerate(classifier.topics)} if classifier else {}
     entry_topic_no = np.array([topic_no.get(e.topic, -1) for e in entries], dtype=np.int64)
+    topic_entries: list[list[int]] = [[] for _ in topic_no]
+    for entry_no, topic in enumerate(entry_topic_no.tolist()):
+        if topic >= 0:
+            topic_entries[topic].append(entry_no)
     return LoadedIndex(
         path=path,
         manifest=manifest,
@@ -279,6 +285,7 @@ def load_build(path: Path, ef_search: int = 96) -> LoadedIndex:
         negatives=np.ascontiguousarray(negatives, dtype=np.float32),
         classifier=classifier,
         entry_topic_no=entry_topic_no,
+        topic_entries=topic_entries,
     )
 
 

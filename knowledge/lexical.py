@@ -12,6 +12,17 @@ import numpy as np
 from knowledge.text import lexical_terms
 
 
+def vocabulary_and_idf(term_lists: Sequence[Sequence[str]]) -> tuple[dict[str, int], np.ndarray]:
+    """Term -> column (sorted terms) and the smoothed idf of each column, from one term list per document."""
+    df: Counter[str] = Counter()
+    for terms in term_lists:
+        df.update(set(terms))
+    vocab = {term: i for i, term in enumerate(sorted(df))}
+    n_docs = len(term_lists)
+    idf = np.array([math.log((1 + n_docs) / (1 + df[t])) + 1.0 for t in vocab], dtype=np.float32)
+    return vocab, idf
+
+
 class LexicalIndex:
     """Scores every document against a query with TF-IDF cosine similarity, in [0, 1]."""
 
@@ -35,12 +46,8 @@ class LexicalIndex:
     def build(cls, documents: Sequence[str]) -> LexicalIndex:
         """Index `documents` (one per phrasing); document i keeps id i."""
         token_lists = [lexical_terms(doc) for doc in documents]
-        df: Counter[str] = Counter()
-        for tokens in token_lists:
-            df.update(set(tokens))
-        vocab = {token: i for i, token in enumerate(sorted(df))}
+        vocab, idf = vocabulary_and_idf(token_lists)
         n_docs = len(documents)
-        idf = np.array([math.log((1 + n_docs) / (1 + df[t])) + 1.0 for t in sorted(df)], dtype=np.float32)
         postings: list[list[tuple[int, float]]] = [[] for _ in vocab]
         for doc_id, tokens in enumerate(token_lists):
             counts = Counter(tokens)

@@ -28,8 +28,10 @@ log = logging.getLogger(__name__)
 LEXICAL_CANDIDATES = 20
 # Best lexical rows looked at to find the LEXICAL_CANDIDATES best lexical entries.
 LEXICAL_ROWS = 200
-# Every entry of the classifier's most probable topics is ranked, even when no phrasing of it came near.
+# The entries of the classifier's most probable topics are ranked even when no phrasing of them came near,
+# as long as they are few; in a large FAQ the nearest phrasings and lexical hits already cover the topic.
 CLASSIFIER_TOPICS = 3
+CLASSIFIER_ENTRIES = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,8 +279,12 @@ class FaqSearcher:
             probs = index.classifier.predict_proba(text, qvec[0], terms)
             known = index.entry_topic_no >= 0
             topic_prob[known] = probs[index.entry_topic_no[known]]
-            best_topics = set(np.argsort(-probs)[:CLASSIFIER_TOPICS].tolist())
-            extra += [e for e, t in enumerate(index.entry_topic_no.tolist()) if t in best_topics]
+            added = 0
+            for topic in np.argsort(-probs)[:CLASSIFIER_TOPICS].tolist():
+                members = index.topic_entries[topic]
+                if added + len(members) <= CLASSIFIER_ENTRIES:
+                    extra += members
+                    added += len(members)
         for entry in extra:
             if entry not in dense:
                 start, count = int(index.entry_start[entry]), int(index.entry_count[entry])
