@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.errors import IndexFormatError
+from knowledge.errors import ClassifierError, IndexFormatError
 from knowledge.lexical import vocabulary_and_idf
 from knowledge.text import lexical_terms
 
@@ -118,20 +118,32 @@ class TopicClassifier:
         vectors: np.ndarray,
         labels: Sequence[str],
         options: ClassifierOptions | None = None,
+        *,
+        out_of_scope_texts: Sequence[str] = (),
+        out_of_scope_vectors: np.ndarray | None = None,
     ) -> TopicClassifier | None:
-        """Train on normalised phrasings; None when the corpus has fewer than two topics (nothing to learn)."""
+        """Train on normalised phrasings (and the out-of-scope anchors, as class `OUT_OF_SCOPE_LABEL`);
+        None when there are fewer than two classes (nothing to learn)."""
         from scipy.sparse import csr_matrix, hstack
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
         options = options or ClassifierOptions()
-        topics = sorted(set(labels))
+        n_oos = 0 if out_of_scope_vectors is None else len(out_of_scope_vectors)
+        if not len(texts) == len(vectors) == len(labels) or n_oos != len(out_of_scope_texts):
+            raise ClassifierError("texts, vectors and labels (and the out-of-scope texts and vectors) must pair up")
+        rows = _training_rows(labels, options)
+        train_texts = [texts[i] for i in rows] + list(out_of_scope_texts)
+        train_labels = [labels[i] for i in rows] + [OUT_OF_SCOPE_LABEL] * len(out_of_scope_texts)
+        train_vectors = vectors[rows]
+        if out_of_scope_vectors is not None and n_oos:
+            train_vectors = np.vstack([train_vectors, out_of_scope_vectors])
+        topics = sorted(set(train_labels))
         if len(topics) < 2:
             return None
-        rows = _training_rows(labels, options)
-        term_lists = [sparse_terms(texts[i]) for i in rows]
+        term_lists = [sparse_terms(text) for text in train_texts]
         vocab, idf = vocabulary_and_idf(term_lists)
-        n_docs = len(rows)
+        n_docs = len(train_texts)
         is_char = np.array([t.startswith("c:") for t in vocab], dtype=bool)
         model = cls(
             topics,
@@ -149,9 +161,9 @@ class TopicClassifier:
             data.extend(values.tolist())
             indptr.append(len(indices))
         sparse = csr_matrix((data, indices, indptr), shape=(n_docs, len(vocab)), dtype=np.float32)
-        features = hstack([csr_matrix(vectors[rows]), sparse]).tocsr()
+        features = hstack([csr_matrix(train_vectors), sparse]).tocsr()
         topic_no = {t: i for i, t in enumerate(topics)}
-        y = np.array([topic_no[labels[i]] for i in rows])
+        y = np.array([topic_no[label] for label in train_labels])
         clf = LogisticRegression(C=options.c, max_iter=options.max_iter)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)

@@ -23,3 +23,7 @@ class IndexFormatError(KnowledgeError):
 
 class CalibrationError(KnowledgeError):
     """Calibration could not run (no dev set, no usable queries)."""
+
+
+class ClassifierError(KnowledgeError):
+    """The topic classifier was given inconsistent training data."""

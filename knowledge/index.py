@@ -24,7 +24,7 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
-from knowledge.classifier import OUT_OF_SCOPE_LABEL, ClassifierOptions, TopicClassifier
+from knowledge.classifier import ClassifierOptions, TopicClassifier
 from knowledge.corpus import Corpus, FaqEntry
 from knowledge.encoders import Encoder
 from knowledge.errors import IndexFormatError, IndexNotFoundError
@@ -138,9 +138,13 @@ def build_index(
     # The classifier learns the out-of-scope anchors as one more class, so a banking-sounding question we do
     # not answer (credit cards, mortgages) does not lend its probability to the nearest FAQ topic.
     classifier_started = time.perf_counter()
-    labels = [corpus.entries[entry_no].topic for entry_no, _ in rows] + [OUT_OF_SCOPE_LABEL] * len(negative_texts)
     classifier = TopicClassifier.fit(
-        texts + negative_texts, np.vstack([vectors, negative_vectors]), labels, options.classifier
+        texts,
+        vectors,
+        [corpus.entries[entry_no].topic for entry_no, _ in rows],
+        options.classifier,
+        out_of_scope_texts=negative_texts,
+        out_of_scope_vectors=negative_vectors,
     )
     classifier_seconds = time.perf_counter() - classifier_started
 

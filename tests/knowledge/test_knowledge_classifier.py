@@ -15,7 +15,7 @@ from knowledge.classifier import OUT_OF_SCOPE_LABEL, ClassifierOptions, TopicCla
 from knowledge.config import KnowledgeSettings
 from knowledge.corpus import load_corpus
 from knowledge.encoders import Encoder
-from knowledge.errors import IndexFormatError
+from knowledge.errors import ClassifierError, IndexFormatError
 from knowledge.index import CLASSIFIER, BuildOptions, build_index, load_current
 from knowledge.search import FaqSearcher
 from knowledge.text import normalize
@@ -99,6 +99,20 @@ def test_two_topics_and_one_topic(use_encoder: Encoder) -> None:
     assert probs.sum() == pytest.approx(1.0, abs=1e-5) and probs[1] > 0.5
     only = [i for i, label in enumerate(labels) if label == "service.hours"]
     assert TopicClassifier.fit([texts[i] for i in only], vectors[only], [labels[i] for i in only]) is None
+
+
+def test_out_of_scope_anchors_become_one_more_class(use_encoder: Encoder) -> None:
+    texts, vectors, labels = _training_set(use_encoder)
+    anchors = [normalize(t) for t in ("明天会下雨吗", "给我讲个笑话", "信用卡年费多少", "what's the weather like")]
+    model = TopicClassifier.fit(
+        texts, vectors, labels, out_of_scope_texts=anchors, out_of_scope_vectors=use_encoder.encode(anchors)
+    )
+    assert model is not None and OUT_OF_SCOPE_LABEL in model.topics
+    text = normalize("后天天气怎么样会不会下雨")
+    probs = model.predict_proba(text, use_encoder.encode([text])[0])
+    assert model.topics[int(np.argmax(probs))] == OUT_OF_SCOPE_LABEL
+    with pytest.raises(ClassifierError):
+        TopicClassifier.fit(texts, vectors[:-1], labels)
 
 
 def test_a_large_corpus_is_sampled_per_topic(use_encoder: Encoder) -> None:
