@@ -1,4 +1,4 @@
-"""Command line: build, search, eval, calibrate, eval-rasa."""
+"""Command line: build, search, eval, calibrate, cv-classifier, eval-rasa."""
 
 from __future__ import annotations
 
@@ -173,6 +173,27 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cv_classifier(args: argparse.Namespace) -> int:
+    from knowledge.tune import cross_validate_classifier
+
+    settings = _settings(args)
+    c_values = [float(c) for c in args.c.split(",")]
+    rows = cross_validate_classifier(
+        load_corpus(settings.corpus_dir),
+        create_encoder(settings.encoder, settings.model, threads=settings.threads),
+        c_values,
+        negatives=load_out_of_scope(settings.out_of_scope_file),
+        folds=args.folds,
+    )
+    print(f"topic classifier, {args.folds}-fold cross-validation on the corpus phrasings")
+    for row in rows:
+        langs = " ".join(f"{k.removeprefix('accuracy_')} {v}" for k, v in row.items() if k.startswith("accuracy_"))
+        print(f"C={row['c']:<8g} accuracy {row['accuracy']}  ({langs})")
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
 def cmd_eval_rasa(args: argparse.Namespace) -> int:
     from knowledge.rasa_eval import evaluate_rasa
 
@@ -220,12 +241,18 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--rebuild", action="store_true")
     e.set_defaults(func=cmd_eval)
 
-    c = sub.add_parser("calibrate", help="grid-search lexical weight and abstain threshold on a dev set")
+    c = sub.add_parser("calibrate", help="grid-search fusion weights and abstain threshold on a dev set")
     common(c)
     c.add_argument("--dev", required=True)
     c.add_argument("--max-null-accept", type=float, default=0.03)
     c.add_argument("--rebuild", action="store_true")
     c.set_defaults(func=cmd_calibrate)
+
+    v = sub.add_parser("cv-classifier", help="cross-validate the topic classifier's C on the corpus phrasings")
+    common(v)
+    v.add_argument("--c", default="30,100,300,1000", help="comma-separated values of C")
+    v.add_argument("--folds", type=int, default=5)
+    v.set_defaults(func=cmd_cv_classifier)
 
     r = sub.add_parser("eval-rasa", help="the same corpus as a Rasa ResponseSelector, same figures")
     common(r)

@@ -110,3 +110,22 @@ def test_module_entry_point(env: dict[str, str]) -> None:
     result = _last_json(out)
     assert result["language"] == "en" and result["hits"][0]["topic"] == "loan.interest_rate"
     assert result["hits"][0]["answer"].startswith("The annual rate")
+
+
+def test_cv_classifier_reports_accuracy_per_c_and_language(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    anchors = tmp_path / "out_of_scope.yaml"
+    anchors.write_text("version: 1\nphrasings:\n  zh: [明天会下雨吗, 讲个笑话]\n  en: [what's the weather]\n", "utf-8")
+    monkeypatch.setenv("KNOWLEDGE_OUT_OF_SCOPE_FILE", str(anchors))
+    assert main(["cv-classifier", "--c", "1,100", "--folds", "5", "--json"]) == 0
+    rows = _last_json(capsys.readouterr().out)
+    assert [row["c"] for row in rows] == [1.0, 100.0]
+    for row in rows:
+        assert row["phrasings"] == 5 * len(FIXTURE_ENTRIES)
+        assert 0.0 <= row["accuracy_zh"] <= 1.0 and 0.0 <= row["accuracy_en"] <= 1.0
+    # held-out phrasings of six distinct topics are mostly recognised by a classifier trained on the rest
+    assert rows[1]["accuracy"] >= 0.7
+    # too few phrasings per topic for the number of folds is a clean error, not a crash
+    assert main(["cv-classifier", "--folds", "6"]) == 2
+    assert "at least 6 phrasings" in capsys.readouterr().err
