@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.forms import GuardedFormValidation, idempotency_key, language_of, reset_form_events
+from actions.forms import GuardedFormValidation, core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.normalize import (
@@ -32,7 +32,7 @@ from actions.products import (
     ONLINE_AMOUNT_LIMIT,
     validate_term,
 )
-from actions.texts import REASONS, STATES, money_text, pick, reasons_text, term_text
+from actions.texts import STATES, money_text, pick, reasons_text, term_text
 from actions.verification import VerifiedFormValidation
 
 logger = logging.getLogger(__name__)
@@ -182,8 +182,7 @@ class ActionSubmitLoanApplication(Action):
         except CoreUnavailable:
             return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
-            dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
-            return reset_form_events("loan_application_form")
+            return core_rejected_events(dispatcher, tracker, error, "loan_application_form")
         dispatcher.utter_message(
             response="utter_application_submitted",
             application_number=submitted.application_number,
@@ -226,8 +225,7 @@ class ActionShowApplicationStatus(Action):
         except CoreUnavailable:
             return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
-            dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
-            return reset_form_events("application_status_form")
+            return core_rejected_events(dispatcher, tracker, error, "application_status_form")
         dispatcher.utter_message(
             response="utter_application_status",
             application_number=status.application_number,

@@ -8,10 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.forms import language_of, reset_form_events
+from actions.forms import core_rejected_events, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
-from actions.texts import REASONS, STATES, money_text, pick
+from actions.texts import STATES, money_text, pick
 from actions.verification import VerifiedFormValidation
 
 
@@ -37,8 +37,7 @@ class ActionShowCreditLine(Action):
         except CoreUnavailable:
             return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
-            dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
-            return reset_form_events("credit_line_form")
+            return core_rejected_events(dispatcher, tracker, error, "credit_line_form")
         dispatcher.utter_message(
             response="utter_credit_line",
             limit_text=money_text(line.limit, language),

@@ -12,13 +12,13 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.accounts import AskAccount, account_label, validate_account
-from actions.forms import idempotency_key, language_of, reset_form_events
+from actions.forms import core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
-from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified
+from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.normalize import NormalizationError, parse_amount
 from actions.products import DRAWDOWN_MIN, validate_term
-from actions.texts import REASONS, money_text, pick, rate_text, term_text
-from actions.verification import VerifiedFormValidation, is_verified, verification_expired_events, verification_of
+from actions.texts import money_text, rate_text, term_text
+from actions.verification import VerifiedFormValidation, is_verified, verification_of
 
 
 class ValidateDrawdownForm(VerifiedFormValidation):
@@ -153,9 +153,7 @@ class ActionSubmitDrawdown(Action):
         except CoreUnavailable:
             return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
-            dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
-            expired = isinstance(error, CustomerNotVerified)
-            return [*reset_form_events("drawdown_form"), *(verification_expired_events() if expired else [])]
+            return core_rejected_events(dispatcher, tracker, error, "drawdown_form")
         dispatcher.utter_message(
             response="utter_drawdown_done",
             loan_number=done.loan_number,

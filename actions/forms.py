@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.texts import PROBLEMS, pick
+from actions.lending_client import CoreRejected, CustomerNotVerified
+from actions.texts import PROBLEMS, REASONS, pick
 
 # The slots each form fills; they are forgotten when the form ends (submitted, declined or cancelled).
 FORM_SLOTS: dict[str, tuple[str, ...]] = {
@@ -53,6 +54,23 @@ def reset_form_events(form: str | None = None) -> list[EventType]:
         SlotSet("requested_slot", None),
     ]
     return events
+
+
+def verification_expired_events() -> list[EventType]:
+    """Forget a verification the lending core no longer accepts, so the next request asks again."""
+    return [SlotSet("verified_by", None), SlotSet("verified_until", None), SlotSet("verification_id", None)]
+
+
+def core_rejected_events(
+    dispatcher: CollectingDispatcher, tracker: Tracker, error: CoreRejected, form: str
+) -> list[EventType]:
+    """The lending core refused a form's request: say why in the customer's language and close the form
+    (forgetting a verification the core no longer accepts)."""
+    dispatcher.utter_message(
+        response="utter_core_rejected", reason_text=pick(REASONS, error.code, language_of(tracker))
+    )
+    expired = isinstance(error, CustomerNotVerified)
+    return [*reset_form_events(form), *(verification_expired_events() if expired else [])]
 
 
 def idempotency_key(tracker: Tracker, purpose: str) -> str:

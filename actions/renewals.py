@@ -12,11 +12,11 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.accounts import AskLoan, match_loan, open_loans
-from actions.forms import idempotency_key, language_of, reset_form_events
+from actions.forms import core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
-from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified
-from actions.texts import REASONS, pick, reasons_text
-from actions.verification import VerifiedFormValidation, verification_expired_events, verification_of
+from actions.lending_client import CoreRejected, CoreUnavailable
+from actions.texts import reasons_text
+from actions.verification import VerifiedFormValidation, verification_of
 
 
 class ValidateRenewalForm(VerifiedFormValidation):
@@ -107,19 +107,14 @@ class ActionSubmitRenewal(Action):
         except CoreUnavailable:
             return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
-            reasons = error.details.get("reasons") or [error.code]
-            if error.code == "not_eligible":
-                dispatcher.utter_message(
-                    response="utter_renewal_declined",
-                    loan_number=tracker.get_slot("renewal_loan"),
-                    reasons_text=reasons_text(list(reasons), language),
-                )
-            else:
-                dispatcher.utter_message(
-                    response="utter_core_rejected", reason_text=pick(REASONS, error.code, language)
-                )
-            expired = isinstance(error, CustomerNotVerified)
-            return [*reset_form_events("renewal_form"), *(verification_expired_events() if expired else [])]
+            if error.code != "not_eligible":
+                return core_rejected_events(dispatcher, tracker, error, "renewal_form")
+            dispatcher.utter_message(
+                response="utter_renewal_declined",
+                loan_number=tracker.get_slot("renewal_loan"),
+                reasons_text=reasons_text(list(error.details.get("reasons") or [error.code]), language),
+            )
+            return reset_form_events("renewal_form")
         if result.decision == "manual_review":
             dispatcher.utter_message(response="utter_renewal_manual_review", renewal_number=result.renewal_number)
             return [*hand_off(dispatcher, tracker, "renewal_manual_review"), *reset_form_events("renewal_form")]

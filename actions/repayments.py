@@ -12,12 +12,12 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.accounts import AskAccount, AskLoan, account_label, match_loan, open_loans, validate_account
-from actions.forms import idempotency_key, language_of, reset_form_events
+from actions.forms import core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
-from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified, Loan
+from actions.lending_client import CoreRejected, CoreUnavailable, Loan
 from actions.normalize import NormalizationError, is_all_amount, parse_amount
-from actions.texts import REASONS, money_text, pick
-from actions.verification import VerifiedFormValidation, verification_expired_events, verification_of
+from actions.texts import money_text
+from actions.verification import VerifiedFormValidation, verification_of
 
 REPAY_ALL = "all"
 
@@ -163,9 +163,7 @@ class ActionSubmitRepayment(Action):
         except CoreUnavailable:
             return hand_off_core_failure(dispatcher, tracker)
         except CoreRejected as error:
-            dispatcher.utter_message(response="utter_core_rejected", reason_text=pick(REASONS, error.code, language))
-            expired = isinstance(error, CustomerNotVerified)
-            return [*reset_form_events("repayment_form"), *(verification_expired_events() if expired else [])]
+            return core_rejected_events(dispatcher, tracker, error, "repayment_form")
         if done.outstanding_after == 0:
             dispatcher.utter_message(
                 response="utter_repayment_settled",

@@ -12,7 +12,6 @@ import re
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -50,11 +49,6 @@ def verification_of(tracker: Tracker) -> Verification:
     if tracker.get_slot("verified_by") == "otp" and tracker.get_slot("verification_id"):
         return OtpVerification(verification_id=tracker.get_slot("verification_id"))
     return ChannelVerification()
-
-
-def verification_expired_events() -> list[EventType]:
-    """Forget a verification the lending core no longer accepts, so the next request asks again."""
-    return [SlotSet("verified_by", None), SlotSet("verified_until", None), SlotSet("verification_id", None)]
 
 
 class VerifiedFormValidation(GuardedFormValidation):
