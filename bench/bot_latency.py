@@ -29,9 +29,9 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
+from common import local_only, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "bot"
@@ -58,18 +58,6 @@ FORM_STEPS = [
 ]
 FORM_STEP_P95_TARGET_MS = 100.0
 TRAIN_TARGET_S = 5 * 60
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def local_only(url: str) -> str:
-    if urlsplit(url).hostname != "127.0.0.1":
-        raise SystemExit(f"refusing {url}: this benchmark talks to 127.0.0.1 only")
-    return url.rstrip("/")
 
 
 class Rasa:

@@ -27,28 +27,16 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import yaml
+from common import local_only, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_DIR = ROOT / "bot" / "domain"
 CUSTOMER = "C1001"
 AMOUNT = Decimal("1000")
 DONE, REFUSED = "utter_drawdown_done", "utter_core_rejected"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def local_only(url: str) -> str:
-    if urlsplit(url).hostname != "127.0.0.1":
-        raise SystemExit(f"refusing {url}: this benchmark talks to 127.0.0.1 only")
-    return url.rstrip("/")
 
 
 def load_domain() -> dict[str, Any]:

@@ -19,14 +19,9 @@ import uuid
 
 import httpx
 import websockets
+from common import percentile
 
 MESSAGES = ["你好", "hello", "再见", "bye", "在吗", "good evening"]
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def hub_customer(hub: str, messages: int, latencies: list[float]) -> None:

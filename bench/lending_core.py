@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+from common import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -71,11 +72,6 @@ async def setup_customers(settings: Settings, count: int) -> None:
                     )
     finally:
         await engine.dispose()
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def run_load(url: str, clients: int, seconds: float, kind: str) -> tuple[int, int, list[float], float]:
@@ -166,7 +162,7 @@ def main() -> None:
             count, errors, latencies, elapsed = asyncio.run(run_load(url, args.clients, args.seconds, kind))
             print(
                 f"{kind:12s} requests={count:6d} errors={errors} throughput={count / elapsed:8.1f}/s "
-                f"p50={percentile(latencies, 0.50) * 1000:7.1f} ms p95={percentile(latencies, 0.95) * 1000:7.1f} ms "
+                f"p50={percentile(latencies, 50) * 1000:7.1f} ms p95={percentile(latencies, 95) * 1000:7.1f} ms "
                 f"mean={statistics.fmean(latencies) * 1000:7.1f} ms"
             )
     finally:
