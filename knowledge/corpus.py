@@ -152,6 +152,17 @@ def corpus_from_entries(entries: Iterable[FaqEntry]) -> Corpus:
     return Corpus(tuple(items))
 
 
+def _read_yaml_mapping(path: Path, key: str, kind: type, expected: str) -> dict[str, Any]:
+    """A YAML file holding a mapping whose `key` is a `kind`; CorpusError saying `expected` otherwise."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"{path}: invalid YAML: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), kind):
+        raise CorpusError(f"{path}: expected {expected}")
+    return doc
+
+
 def load_corpus(directory: Path) -> Corpus:
     """Read every `*.yaml`/`*.yml` under `directory` (each `{entries: [...]}`) and validate it."""
     if not directory.is_dir():
@@ -161,12 +172,7 @@ def load_corpus(directory: Path) -> Corpus:
         raise CorpusError(f"no YAML files in {directory}")
     entries: list[FaqEntry] = []
     for path in files:
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise CorpusError(f"{path}: invalid YAML: {exc}") from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("entries"), list):
-            raise CorpusError(f"{path}: expected a mapping with an 'entries' list")
+        doc = _read_yaml_mapping(path, "entries", list, "a mapping with an 'entries' list")
         for i, raw in enumerate(doc["entries"]):
             entries.append(parse_entry(raw, f"{path.name}#{i}"))
     return corpus_from_entries(entries)
@@ -186,12 +192,7 @@ def load_out_of_scope(path: Path) -> list[str]:
     """Out-of-scope anchor phrasings (`phrasings: {zh: [...], en: [...]}`); none when the file is absent."""
     if not path.exists():
         return []
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CorpusError(f"{path}: invalid YAML: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("phrasings"), dict):
-        raise CorpusError(f"{path}: expected a mapping with 'phrasings' by language")
+    doc = _read_yaml_mapping(path, "phrasings", dict, "a mapping with 'phrasings' by language")
     texts: list[str] = []
     for lang, items in doc["phrasings"].items():
         texts.extend(_text_list(items, f"{path}: phrasings.{lang}"))
