@@ -11,7 +11,7 @@ BOT_SOURCES := bot/config.yml $(shell find bot/domain bot/data -name '*.yml' 2>/
 # Start the embedded Redis only when no REDIS_URL is given.
 PROCESSES := $(if $(REDIS_URL),,redis) core actions rasa hub announce
 
-.PHONY: help install run test train index migrate lint typecheck pytest rasa-test eval-nlu bench lock clean
+.PHONY: help install run test train index migrate seed-demo lint typecheck pytest rasa-test eval-nlu bench lock clean
 
 help:
 	@echo "make run    install what is missing, train if bot/ changed, start everything (Ctrl-C stops it)"
@@ -42,8 +42,14 @@ migrate: install
 	@$(PY) -m handoff migrate
 	@$(PY) -m lending_core seed
 
-run: install train index migrate
-	@ACTION_ENDPOINT_URL=$${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook} \
+# The demo's staff (agents, a supervisor, an administrator, an account manager) and canned replies; skipped
+# outside ENVIRONMENT=development.
+seed-demo: migrate
+	@$(PY) -m handoff seed-demo --only-in-development
+
+run: install train index migrate seed-demo
+	@BUSINESS_HOURS_FILE=$${BUSINESS_HOURS_FILE:-handoff/hours/around_the_clock.yaml} \
+	  ACTION_ENDPOINT_URL=$${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook} \
 	  ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-dev-action-server-token} \
 	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6390/0} \
 	  .venv/bin/honcho start -f Procfile $(PROCESSES)

@@ -1,13 +1,16 @@
 """The action server: Rasa SDK's Sanic app with this project's actions, bound to a local address, and every
 action call authenticated with a shared token that only the Rasa server has (``X-Action-Token``).
 
-Actions move money on the word of the tracker Rasa sends, so nothing else may call them.
+Actions move money on the word of the tracker Rasa sends, so nothing else may call them. One read-only route
+is open besides ``/health``: ``POST /faq/search`` answers the agent console's FAQ suggestions from the index this
+process already holds (the FAQ is public content; one copy of the encoder instead of one per hub process).
 ``python -m actions.server --port 5055``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import logging
 
@@ -16,11 +19,13 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import HTTPResponse, Request, Sanic, response
 from sanic.worker.loader import AppLoader
 
+from actions import services
 from actions.settings import get_action_settings
 
 logger = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Action-Token"
-OPEN_PATHS = frozenset({"/health"})
+OPEN_PATHS = frozenset({"/health", "/faq/search"})
+MAX_QUERY_CHARS = 2000
 
 
 def create_app() -> Sanic:
@@ -38,6 +43,43 @@ def create_app() -> Sanic:
             logger.warning("refused an action call without the right %s", TOKEN_HEADER)
             return response.json({"error": {"code": "unauthorized", "message": "action token required"}}, status=401)
         return None
+
+    @app.after_server_start
+    async def load_faq_index(app: Sanic) -> None:
+        """Load the FAQ index in the background at start, so the first question does not wait for it."""
+
+        async def load() -> None:
+            try:
+                await asyncio.to_thread(services.faq_searcher)
+            except Exception:  # a missing index is reported by the FAQ action itself, in the customer's language
+                logger.exception("the FAQ index could not be loaded at start")
+
+        app.add_task(load())
+
+    @app.post("/faq/search")
+    async def faq_search(request: Request) -> HTTPResponse:
+        body = request.json if isinstance(request.json, dict) else {}
+        query, language = body.get("query"), body.get("language")
+        if not isinstance(query, str) or not query.strip() or len(query) > MAX_QUERY_CHARS:
+            error = {"code": "validation_error", "message": f"query: 1-{MAX_QUERY_CHARS} characters"}
+            return response.json({"error": error}, status=422)
+        k = body.get("k", 3)
+        k = k if isinstance(k, int) and 1 <= k <= 10 else 3
+        result = services.faq_searcher().search(
+            query, language=language if language in ("zh", "en") else None, k=k, record_abstention=False
+        )
+        hits = [
+            {
+                "entry_id": hit.entry_id,
+                "version": hit.version,
+                "topic": hit.topic,
+                "score": round(hit.score, 4),
+                "question": hit.matched_question,
+                "answer": hit.answer,
+            }
+            for hit in result.hits
+        ]
+        return response.json({"abstained": result.abstained, "language": result.language, "hits": hits})
 
     return app
 

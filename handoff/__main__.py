@@ -1,11 +1,25 @@
-"""``python -m handoff serve|migrate``: run the hub or bring its database schema up to date."""
+"""``python -m handoff``: run the hub, bring its schema up to date, manage staff users, seed the demo.
+
+python -m handoff serve [--host H] [--port P]
+python -m handoff migrate
+python -m handoff users create USERNAME --role agent --skills general,lending [--name 李娜] [--max-chats 3]
+                               [--password-stdin]       (otherwise the password is asked for, never echoed)
+python -m handoff users list
+python -m handoff users set-password USERNAME [--password-stdin]
+python -m handoff users deactivate USERNAME
+python -m handoff seed-demo     (development only: the demo staff and canned replies that `make run` prints)
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
 import logging
+import sys
 
-from handoff.config import get_settings
+from handoff.config import SKILLS, get_settings
+from handoff.errors import HubError
 
 
 def migrate() -> None:
@@ -27,6 +41,72 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info", ws_max_size=65_536)
 
 
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("The passwords differ.")
+    return first
+
+
+async def _users(args: argparse.Namespace) -> None:
+    from handoff import agents
+    from handoff.db import create_engine, create_sessionmaker
+    from handoff.models import Role
+
+    engine = create_engine(get_settings().database_url)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            if args.users_command == "create":
+                user = await agents.create_user(
+                    session,
+                    username=args.username,
+                    display_name=args.name or args.username,
+                    password=_read_password(args.password_stdin),
+                    role=Role(args.role),
+                    skills=[s for s in args.skills.split(",") if s],
+                    max_chats=args.max_chats,
+                    known_skills=SKILLS,
+                )
+                await session.commit()
+                print(f"created {user.username} ({user.role}, skills: {', '.join(user.skills) or '-'})")
+            elif args.users_command == "list":
+                for user in await agents.list_users(session):
+                    state = "active" if user.is_active else "inactive"
+                    print(
+                        f"{user.username:<16} {user.display_name:<12} {user.role:<16} {state:<9} "
+                        f"max {user.max_chats}  {','.join(user.skills)}"
+                    )
+            else:
+                found = await agents.get_user_by_username(session, username=args.username)
+                if found is None:
+                    raise SystemExit(f"no user {args.username!r}")
+                if args.users_command == "set-password":
+                    await agents.set_password(session, user=found, password=_read_password(args.password_stdin))
+                else:
+                    found.is_active = False
+                await session.commit()
+                print(f"{args.users_command}: {found.username}")
+    except HubError as exc:
+        raise SystemExit(exc.message) from exc
+    finally:
+        await engine.dispose()
+
+
+def seed_demo(*, only_in_development: bool) -> None:
+    from handoff.demo import seed
+
+    settings = get_settings()
+    if settings.environment != "development":
+        if only_in_development:
+            print(f"no demo staff: ENVIRONMENT is {settings.environment}")
+            return
+        raise SystemExit("seed-demo creates users with published passwords: development only")
+    asyncio.run(seed(settings))
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -36,11 +116,32 @@ def main() -> None:
     run = sub.add_parser("serve", help="run the hub")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
+    demo = sub.add_parser("seed-demo", help="create the demo staff and canned replies (development only)")
+    demo.add_argument("--only-in-development", action="store_true", help="outside development, skip quietly")
+    users = sub.add_parser("users", help="staff users of the console").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser("create")
+    create.add_argument("username")
+    create.add_argument("--role", choices=["agent", "supervisor", "account_manager", "admin"], required=True)
+    create.add_argument("--skills", default="", help=f"comma-separated, of: {','.join(SKILLS)}")
+    create.add_argument("--name", help="the display name customers see (default: the username)")
+    create.add_argument("--max-chats", type=int, default=3)
+    create.add_argument("--password-stdin", action="store_true")
+    users.add_parser("list")
+    password = users.add_parser("set-password")
+    password.add_argument("username")
+    password.add_argument("--password-stdin", action="store_true")
+    users.add_parser("deactivate").add_argument("username")
     args = parser.parse_args()
     if args.command == "migrate":
         migrate()
-    else:
+    elif args.command == "serve":
         serve(args.host, args.port)
+    elif args.command == "seed-demo":
+        seed_demo(only_in_development=args.only_in_development)
+    else:
+        asyncio.run(_users(args))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handoff.hours import BANK_HOURS
+
 DEV_CUSTOMER_TOKEN_SECRET = "dev-only-customer-token-secret-change-me"
+SKILLS = ("general", "lending", "complaints", "security", "account_manager")
 
 
 class Settings(BaseSettings):
@@ -31,13 +36,52 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=2000, ge=1)
     max_body_bytes: int = Field(default=16_384, ge=1024)
     messages_per_minute: int = Field(default=30, ge=1)
-    conversation_lock_seconds: float = 30.0
+    # One message of a conversation at a time: a lease in Redis, renewed while its holder works, so a hub that
+    # dies holding it blocks the conversation for at most this long.
+    conversation_lease_seconds: float = Field(default=5.0, gt=0)
+
+    # ---- the live-agent queue (handoff/queue.py) ----
+    # When agents of each skill take chats (Asia/Shanghai); `make run` uses handoff/hours/around_the_clock.yaml.
+    business_hours_file: Path = BANK_HOURS
+    offer_timeout_seconds: float = Field(default=30.0, gt=0)
+    # An agent whose console has not sent a heartbeat for this long has vanished: their chats go back to the queue.
+    agent_stale_seconds: float = Field(default=20.0, gt=0)
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    # An agent who declined or missed a chat is not offered that chat again for this long.
+    decline_exclusion_seconds: float = Field(default=60.0, ge=0)
+    # A customer is not queued when the estimated wait is longer than this (told so instead).
+    max_wait_seconds: int = Field(default=900, ge=60)
+    # The handling time assumed for wait estimates until the skill has its own history.
+    default_handle_seconds: int = Field(default=300, ge=30)
+    queue_tick_seconds: float = Field(default=0.5, gt=0)
+    reconcile_seconds: float = Field(default=15.0, gt=0)
+    # The clock reads this instant when the process starts (a demo or test of the night shift), then runs.
+    hub_clock_start: dt.datetime | None = None
+
+    # ---- the console (staff sign-in) ----
+    console_session_hours: float = Field(default=12.0, gt=0)
+    # The Secure flag on the session cookie; unset: on outside development.
+    cookie_secure: bool | None = None
+    # Origins allowed to open the console's websocket and to post to it; empty: the hub's own origin only.
+    console_origins: list[str] = Field(default_factory=list)
+    sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_window_seconds: int = Field(default=300, ge=1)
+    # FAQ suggestions in the console, from the knowledge index the action server uses.
+    agent_suggestions: bool = True
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Settings:
         if self.environment != "development" and self.customer_token_secret == DEV_CUSTOMER_TOKEN_SECRET:
             raise ValueError("CUSTOMER_TOKEN_SECRET is the development default; set a real secret outside development")
         return self
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        return SKILLS
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.environment != "development"
 
 
 @lru_cache

@@ -1,31 +1,48 @@
 """The message flow shared by the REST API and the websocket.
 
-A customer message is stored (and gets its sequence number) before it is acknowledged; in bot mode it is then
-forwarded to the assistant and each reply is stored before it is pushed. One message at a time per
-conversation (a Redis lock, so several hub instances can serve one conversation); the database's unique
-constraints keep it correct even when Redis is down.
+A customer message is stored (and gets its sequence number) before it is acknowledged. What happens next
+depends on the conversation's mode:
+
+    bot      forwarded to the assistant; each reply is stored before it is pushed. A reply carrying a handoff
+             packet moves the conversation to ``queued`` in the same transaction (handoff/handoffs.py).
+    queued   stored for the agent who takes the chat; ``/leave_queue`` goes back to the assistant, asking for a
+             person again says where the customer stands. Nothing goes to the assistant.
+    agent    stored and relayed to the agent. Nothing goes to the assistant.
+    closed   the next message starts again with the assistant.
+
+A rating (``/rate{"score": N}``, the buttons of the closing message) is the hub's own command in any mode and
+never reaches the assistant. One message at a time per conversation (a Redis lock, so several hub instances
+can serve one conversation); the database's unique constraints keep it correct even when Redis is down.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import hmac
+import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff import crud, realtime
 from handoff.config import Settings
+from handoff.crud import message_out
 from handoff.errors import NotFound, PayloadTooLarge, RateLimited, Unauthorized
+from handoff.handoffs import HandoffService, QueueStatus
 from handoff.identity import InvalidCustomerToken, VerifiedCustomer, verify_customer_token
-from handoff.models import Conversation, Message
-from handoff.rasa import AssistantError, RasaClient
+from handoff.models import Conversation, ConversationMode, Message
+from handoff.rasa import AssistantError, BotReply, RasaClient
+from handoff.system_texts import LEAVE_QUEUE_PAYLOAD
 from handoff.text import for_assistant
 
 logger = logging.getLogger(__name__)
@@ -36,19 +53,24 @@ ASSISTANT_UNAVAILABLE = {
     "en": "Sorry, the assistant is temporarily unavailable. Your message has been saved; please try again shortly."
     " / 抱歉，智能助手暂时无法回复，您的消息已保存。请稍后再试。",
 }
+REQUEST_HUMAN_PAYLOAD = "/request_human"
+HANDBACK_INTENT = "/agent_handback"
+_RATE_COMMAND = re.compile(r"/rate(\{.*\})")
+# Customer messages: stored, then answered (the assistant replied), relayed (kept for a person), or
+# unanswered (the assistant was down; a retry asks again).
+DONE_STATUSES = frozenset({"answered", "relayed"})
 
 
-def message_out(message: Message) -> dict[str, Any]:
-    """A stored message as the v1 contract shows it."""
-    return {
-        "seq": message.seq,
-        "sender": message.sender,
-        "text": message.text,
-        "buttons": message.buttons or [],
-        "custom": message.custom,
-        "client_msg_id": message.client_msg_id,
-        "created_at": message.created_at.isoformat(),
-    }
+def rating_command(text: str) -> int | None:
+    """The score of a ``/rate{"score": N}`` message, else None."""
+    match = _RATE_COMMAND.fullmatch(text.strip())
+    if not match:
+        return None
+    try:
+        score = json.loads(match.group(1)).get("score")
+    except (ValueError, AttributeError):
+        return None
+    return score if isinstance(score, int) and not isinstance(score, bool) else None
 
 
 @dataclass
@@ -56,12 +78,13 @@ class PostOutcome:
     message: Message
     replies: list[Message]
     mode: str
+    queue: QueueStatus | None = None
     # True when the message is stored but the assistant could not answer it (503 / an error event).
     assistant_unavailable: bool = False
 
 
 class ConversationService:
-    """Creates conversations, checks resume tokens, and carries customer messages to the assistant."""
+    """Creates conversations, checks resume tokens, and carries customer messages to the assistant or a person."""
 
     def __init__(
         self,
@@ -70,11 +93,14 @@ class ConversationService:
         sessions: async_sessionmaker[AsyncSession],
         redis: Redis,
         rasa: RasaClient,
+        handoffs: HandoffService,
     ):
         self.settings = settings
         self.sessions = sessions
         self.redis = redis
         self.rasa = rasa
+        self.handoffs = handoffs
+        handoffs.assistant = self
 
     async def create_conversation(
         self, *, channel: str, language: str | None, customer_token: str | None
@@ -107,13 +133,30 @@ class ConversationService:
             conversation = await crud.get_conversation(session, conversation_id=conversation_id)
         if conversation is None:
             raise NotFound("No such conversation.", code="conversation_not_found")
-        if not resume_token or not _same_hash(crud.hash_token(resume_token), conversation.resume_token_hash):
+        given = crud.hash_token(resume_token or "")
+        if not resume_token or not hmac.compare_digest(given.encode(), conversation.resume_token_hash.encode()):
             raise Unauthorized("The resume token is missing or wrong.", code="invalid_resume_token")
         return conversation
 
     async def messages_after(self, *, conversation_id: str, after_seq: int) -> list[Message]:
         async with self.sessions() as session:
             return list(await crud.list_messages_after(session, conversation_id=conversation_id, after_seq=after_seq))
+
+    async def state(self, *, conversation_id: str) -> tuple[str, QueueStatus | None]:
+        """The conversation's mode now, and its place in the queue when it is waiting."""
+        async with self.sessions() as session:
+            conversation = await crud.get_conversation(session, conversation_id=conversation_id)
+        mode = conversation.mode if conversation else ConversationMode.BOT
+        status = await self.handoffs.queue_status(conversation_id) if mode == ConversationMode.QUEUED else None
+        return mode, status
+
+    async def rate(self, *, conversation_id: str, score: int, comment: str | None) -> list[Message]:
+        """The customer's rating of the chat an agent just closed (REST, websocket or the rating buttons)."""
+        async with self._conversation_lock(conversation_id), self.sessions() as session:
+            conversation = await crud.get_conversation(session, conversation_id=conversation_id)
+            if conversation is None:
+                raise NotFound("No such conversation.", code="conversation_not_found")
+            return await self.handoffs.rate(session, conversation=conversation, score=score, comment=comment)
 
     async def post_customer_message(
         self,
@@ -130,21 +173,56 @@ class ConversationService:
             )
         await self._check_rate(conversation.id)
         async with self._conversation_lock(conversation.id), self.sessions() as session:
-            message, replies, already_answered = await self._store_or_find(
+            message, replies, done = await self._store_or_find(
                 session, conversation=conversation, client_msg_id=client_msg_id, text=text
             )
             if on_stored is not None:
                 await on_stored(message)
             current = await crud.get_conversation(session, conversation_id=conversation.id)
-            mode = current.mode if current else conversation.mode
-            if already_answered or mode != "bot":
-                return PostOutcome(message=message, replies=replies, mode=mode)
-            return await self._ask_assistant(session, conversation=conversation, message=message, mode=mode)
+            if current is None:
+                raise NotFound("No such conversation.", code="conversation_not_found")
+            if done:
+                return await self._outcome(message, replies, current.id)
+            score = rating_command(message.text)
+            if score is not None:
+                replies = await self.handoffs.rate(session, conversation=current, score=score, comment=None)
+                return await self._finish_without_assistant(session, message, replies, current.id)
+            if current.mode == ConversationMode.QUEUED:
+                if message.text == LEAVE_QUEUE_PAYLOAD:
+                    replies = await self.handoffs.customer_leaves(session, conversation=current)
+                elif message.text == REQUEST_HUMAN_PAYLOAD:
+                    replies = await self.handoffs.remind_position(session, conversation=current)
+                return await self._finish_without_assistant(session, message, replies, current.id)
+            if current.mode == ConversationMode.AGENT:
+                return await self._finish_without_assistant(session, message, [], current.id)
+            if message.text == LEAVE_QUEUE_PAYLOAD:
+                # A stale button from an earlier queue: nothing to leave, nothing for the assistant.
+                return await self._finish_without_assistant(session, message, [], current.id)
+            if current.mode == ConversationMode.CLOSED:
+                current.mode = ConversationMode.BOT
+                await session.commit()
+                await self._publish_mode(current.id, ConversationMode.BOT)
+            return await self._ask_assistant(session, conversation=current, message=message)
+
+    async def _outcome(self, message: Message, replies: list[Message], conversation_id: str) -> PostOutcome:
+        mode, status = await self.state(conversation_id=conversation_id)
+        return PostOutcome(message=message, replies=replies, mode=mode, queue=status)
+
+    async def _finish_without_assistant(
+        self, session: AsyncSession, message: Message, replies: list[Message], conversation_id: str
+    ) -> PostOutcome:
+        """Mark a message handled by the hub (kept for a person, or a hub command) and link its replies, so a
+        retry with the same client id gets the same answer."""
+        message.status = "relayed"
+        for reply in replies:
+            reply.reply_to_seq = message.seq
+        await session.commit()
+        return await self._outcome(message, replies, conversation_id)
 
     async def _store_or_find(
         self, session: AsyncSession, *, conversation: Conversation, client_msg_id: str, text: str
     ) -> tuple[Message, list[Message], bool]:
-        """Store the message once; a retry with the same client id finds it (and its replies, if answered)."""
+        """Store the message once; a retry with the same client id finds it (and its replies, if handled)."""
         existing = await crud.get_message_by_client_id(
             session, conversation_id=conversation.id, client_msg_id=client_msg_id
         )
@@ -167,30 +245,34 @@ class ConversationService:
                 if existing is None:
                     raise
             else:
-                await realtime.publish(
+                await realtime.publish_to_conversation(
                     self.redis, conversation.id, {"type": "message", "message": message_out(message)}
                 )
                 return message, [], False
         replies = list(await crud.list_replies_to(session, conversation_id=conversation.id, seq=existing.seq))
-        return existing, replies, existing.status == "answered"
+        return existing, replies, existing.status in DONE_STATUSES
 
-    async def _ask_assistant(
-        self, session: AsyncSession, *, conversation: Conversation, message: Message, mode: str
-    ) -> PostOutcome:
+    def _metadata(self, conversation: Conversation) -> dict[str, Any]:
+        """What Rasa may trust: identity only as the hub verified it (see docs/contracts.md)."""
         metadata: dict[str, Any] = {"channel": conversation.channel, "language": conversation.language}
         if conversation.customer_id:
             metadata["customer_id"] = conversation.customer_id
             metadata["verified_by"] = conversation.verified_by
+        return metadata
+
+    async def _ask_assistant(
+        self, session: AsyncSession, *, conversation: Conversation, message: Message
+    ) -> PostOutcome:
         started = time.perf_counter()
         try:
             bot_replies = await self.rasa.send(
-                sender_id=conversation.id, text=for_assistant(message.text), metadata=metadata
+                sender_id=conversation.id, text=for_assistant(message.text), metadata=self._metadata(conversation)
             )
         except AssistantError as exc:
             logger.warning("conversation %s: assistant unavailable (%s)", conversation.id, exc)
             message.status = "unanswered"
             await session.commit()
-            return PostOutcome(message=message, replies=[], mode=mode, assistant_unavailable=True)
+            return PostOutcome(message=message, replies=[], mode=conversation.mode, assistant_unavailable=True)
         logger.info(
             "conversation %s seq %s answered in %.0f ms with %d replies",
             conversation.id,
@@ -198,26 +280,68 @@ class ConversationService:
             (time.perf_counter() - started) * 1000,
             len(bot_replies),
         )
-        stored: list[Message] = []
-        for reply in bot_replies:
-            stored.append(
-                await crud.add_message(
-                    session,
-                    conversation_id=conversation.id,
-                    sender="bot",
-                    text=reply.text,
-                    buttons=reply.buttons or None,
-                    custom=reply.custom,
-                    reply_to_seq=message.seq,
-                )
-            )
         message.status = "answered"
+        stored, status = await self._store_replies(
+            session, conversation=conversation, bot_replies=bot_replies, reply_to_seq=message.seq
+        )
+        return PostOutcome(message=message, replies=stored, mode=conversation.mode, queue=status)
+
+    async def _store_replies(
+        self, session: AsyncSession, *, conversation: Conversation, bot_replies: list[BotReply], reply_to_seq: int
+    ) -> tuple[list[Message], QueueStatus | None]:
+        """Store the assistant's replies; a handoff packet among them is acted on in the same transaction."""
+        stored: list[Message] = []
+        opening = None
+        for reply in bot_replies:
+            reply_message = await crud.add_message(
+                session,
+                conversation_id=conversation.id,
+                sender="bot",
+                text=reply.text,
+                buttons=reply.buttons or None,
+                custom=reply.custom,
+                reply_to_seq=reply_to_seq,
+            )
+            stored.append(reply_message)
+            packet = (reply.custom or {}).get("handoff")
+            if opening is None and isinstance(packet, dict):
+                opening = await self.handoffs.open(
+                    session, conversation=conversation, packet=packet, packet_message=reply_message
+                )
+                if opening is not None:
+                    for system_message in opening.messages:
+                        system_message.reply_to_seq = reply_to_seq
+                    stored.extend(opening.messages)
         await session.commit()
         for reply_message in stored:
-            await realtime.publish(
+            await realtime.publish_to_conversation(
                 self.redis, conversation.id, {"type": "message", "message": message_out(reply_message)}
             )
-        return PostOutcome(message=message, replies=stored, mode=mode)
+        status = await self.handoffs.finish_opening(opening) if opening is not None else None
+        return stored, status
+
+    async def resume_after_handback(
+        self, *, conversation_id: str, reply_to_seq: int, note: str, resume_form: str | None
+    ) -> None:
+        """An agent handed the chat back: the assistant greets again and resumes the form if one was open."""
+        async with self._conversation_lock(conversation_id), self.sessions() as session:
+            conversation = await crud.get_conversation(session, conversation_id=conversation_id)
+            if conversation is None or conversation.mode != ConversationMode.BOT:
+                return
+            metadata = {**self._metadata(conversation), "handback": {"note": note, "resume_form": resume_form}}
+            try:
+                bot_replies = await self.rasa.send(sender_id=conversation_id, text=HANDBACK_INTENT, metadata=metadata)
+            except AssistantError as exc:
+                logger.warning("conversation %s: the assistant did not take the hand-back (%s)", conversation_id, exc)
+                return
+            await self._store_replies(
+                session, conversation=conversation, bot_replies=bot_replies, reply_to_seq=reply_to_seq
+            )
+
+    async def _publish_mode(self, conversation_id: str, mode: ConversationMode) -> None:
+        await realtime.publish_to_conversation(
+            self.redis, conversation_id, {"type": "mode", "mode": str(mode), "queue": None, "agent": None}
+        )
 
     async def _check_rate(self, conversation_id: str) -> None:
         """At most N messages in a window of 60 seconds that opens with the first one (shared by every instance)."""
@@ -239,25 +363,39 @@ class ConversationService:
 
     @contextlib.asynccontextmanager
     async def _conversation_lock(self, conversation_id: str) -> AsyncIterator[None]:
+        """One message of a conversation at a time, across hub processes: a Redis lease renewed every third of
+        its length while the holder works (an assistant call can take longer than the lease), so a process
+        killed while holding it blocks the conversation only until the lease runs out. Without Redis the
+        database's unique constraints still keep the transcript right."""
+        lease = self.settings.conversation_lease_seconds
         lock = self.redis.lock(
             f"hub:conv:{conversation_id}:lock",
-            timeout=self.settings.conversation_lock_seconds,
-            blocking_timeout=self.settings.conversation_lock_seconds,
+            timeout=lease,
+            blocking_timeout=self.settings.rasa_timeout_seconds + lease,
         )
         try:
             acquired = await lock.acquire()
         except RedisError:
             logger.warning("conversation %s: Redis unavailable, continuing without the lock", conversation_id)
             acquired = False
+        renewal = asyncio.create_task(_keep_renewed(lock, lease)) if acquired else None
         try:
             yield
         finally:
+            if renewal is not None:
+                renewal.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewal
             if acquired:
                 with contextlib.suppress(LockError, RedisError):
                     await lock.release()
 
 
-def _same_hash(a: str, b: str) -> bool:
-    import hmac
-
-    return hmac.compare_digest(a.encode(), b.encode())
+async def _keep_renewed(lock: Lock, lease: float) -> None:
+    while True:
+        await asyncio.sleep(lease / 3)
+        try:
+            await lock.reacquire()
+        except (LockError, RedisError):
+            logger.warning("could not renew a conversation lease (%s)", lock.name)
+            return

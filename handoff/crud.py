@@ -14,6 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.models import Conversation, Message
 
 
+def message_out(message: Message) -> dict[str, Any]:
+    """A stored message as the v1 contract shows it."""
+    return {
+        "seq": message.seq,
+        "sender": message.sender,
+        "sender_name": message.sender_name,
+        "text": message.text,
+        "buttons": message.buttons or [],
+        "custom": message.custom,
+        "client_msg_id": message.client_msg_id,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -69,6 +83,8 @@ async def add_message(
     buttons: list[dict[str, Any]] | None = None,
     custom: dict[str, Any] | None = None,
     status: str = "stored",
+    author_id: str | None = None,
+    sender_name: str | None = None,
 ) -> Message:
     message = Message(
         conversation_id=conversation_id,
@@ -80,6 +96,8 @@ async def add_message(
         buttons=buttons,
         custom=custom,
         status=status,
+        author_id=author_id,
+        sender_name=sender_name,
     )
     session.add(message)
     await session.flush()
@@ -114,3 +132,13 @@ async def list_replies_to(session: AsyncSession, *, conversation_id: str, seq: i
         .order_by(Message.seq)
     )
     return result.scalars().all()
+
+
+async def latest_customer_message(session: AsyncSession, *, conversation_id: str) -> Message | None:
+    result = await session.execute(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.sender == "customer")
+        .order_by(Message.seq.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()

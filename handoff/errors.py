@@ -39,6 +39,13 @@ class Unauthorized(HubError):
     code = "unauthorized"
 
 
+class Forbidden(HubError):
+    """Signed in, but this role or this person may not do that."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFound(HubError):
     """No such resource."""
 

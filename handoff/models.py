@@ -1,11 +1,26 @@
-"""The transcript: conversations and their messages. The SQL transcript is the source of truth."""
+"""The hub's SQL data: the transcript (the source of truth), the handoffs to people, the staff who take them.
+
+Live state (the queue, presence, offers) is in Redis (handoff/queue.py); what happened is here.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -17,19 +32,43 @@ class Base(DeclarativeBase):
     pass
 
 
+class ConversationMode(StrEnum):
+    """Who answers the customer: the assistant, nobody yet (waiting for a person), a person, or nobody (ended)."""
+
+    BOT = "bot"
+    QUEUED = "queued"
+    AGENT = "agent"
+    CLOSED = "closed"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ACCOUNT_MANAGER = "account_manager"
+    ADMIN = "admin"
+
+
+class HandoffStatus(StrEnum):
+    QUEUED = "queued"  # waiting or offered
+    ASSIGNED = "assigned"  # an agent has the chat
+    ENDED = "ended"  # handed back, closed, or the customer left
+    NOT_QUEUED = "not_queued"  # no agent could take it (after hours, nobody online, the wait too long)
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))
-    # bot | queued | agent | closed
-    mode: Mapped[str] = mapped_column(String(16), default="bot")
+    mode: Mapped[str] = mapped_column(String(16), default=ConversationMode.BOT)
     # Identity the hub verified itself (a signed token from the bank's page); chat text never sets it.
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
     verified_by: Mapped[str | None] = mapped_column(String(32))
     resume_token_hash: Mapped[str] = mapped_column(String(64))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The handoff in progress (queued or with an agent), or the last one.
+    current_handoff_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -51,12 +90,121 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     custom: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Set on customer messages only: the widget's id for deduplication.
+    # Set on customer and agent messages: the client's id for deduplication.
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
     # Customer messages: stored -> answered (the assistant replied) | unanswered (the assistant was down)
     status: Mapped[str] = mapped_column(String(16), default="stored")
     # Replies point at the customer message they answer, so a retried request gets the same answer.
     reply_to_seq: Mapped[int | None] = mapped_column(Integer)
+    # Agent messages: who wrote it (the staff member's id) and the name the customer sees.
+    author_id: Mapped[str | None] = mapped_column(String(32))
+    sender_name: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class StaffUser(Base):
+    """An agent, supervisor, account manager or administrator who signs in to the console."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(24))
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    max_chats: Mapped[int] = mapped_column(SmallInteger, default=3)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class StaffSession(Base):
+    """A signed-in browser: the cookie holds the token, the table only its hash (and the CSRF token's)."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    csrf_token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Handoff(Base):
+    """One episode of a conversation with people: from the packet to the hand-back, the close or the customer
+    leaving. A conversation can have several."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    # The skill the packet asked for, and the one it is queued for now (a transfer changes it).
+    requested_skill: Mapped[str] = mapped_column(String(24))
+    skill: Mapped[str] = mapped_column(String(24))
+    priority: Mapped[str] = mapped_column(String(8))
+    journey_stage: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    # The packet as the assistant sent it (personal data already masked by the assistant).
+    packet: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The seq of the bot reply that carried the packet.
+    packet_seq: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    # handed_back | closed | customer_left | after_hours | no_agent | wait_too_long
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When agents of the skill are back (for a handoff that could not be queued).
+    agents_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    wrapup_code: Mapped[str | None] = mapped_column(String(32))
+    wrapup_note: Mapped[str | None] = mapped_column(Text)
+
+
+class HandoffEvent(Base):
+    """What happened to a handoff, in order: queued, offered, offer_expired, declined, accepted, transferred,
+    agent_lost, requeued, handed_back, closed, customer_left. Internal notes live here, never in the transcript."""
+
+    __tablename__ = "handoff_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    agent_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SatisfactionRating(Base):
+    """The customer's 1-5 rating of a chat with an agent, once per handoff."""
+
+    __tablename__ = "satisfaction_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), unique=True)
+    conversation_id: Mapped[str] = mapped_column(String(32), index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CannedReply(Base):
+    """A prepared answer agents insert with one click; kept by supervisors, one row per language."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    # None: for every skill.
+    skill: Mapped[str | None] = mapped_column(String(24))
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -11,8 +11,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from handoff.models import ConversationMode
+
 Language = Literal["zh", "en"]
-Mode = Literal["bot", "queued", "agent", "closed"]
+Mode = ConversationMode
 Sender = Literal["customer", "bot", "agent", "system"]
 
 
@@ -64,6 +66,8 @@ class Button(BaseModel):
 class MessageOut(BaseModel):
     seq: int
     sender: Sender
+    # The agent's display name on agent messages.
+    sender_name: str | None = None
     text: str
     buttons: list[Button] = Field(default_factory=list)
     custom: dict[str, Any] | None = None
@@ -76,6 +80,21 @@ class QueueInfo(BaseModel):
     eta_seconds: int
 
 
+class ConversationState(BaseModel):
+    conversation_id: str
+    mode: Mode
+    queue: QueueInfo | None = None
+
+
+class RatingCreate(StrictModel):
+    score: int = Field(ge=1, le=5, strict=True)
+    comment: str | None = Field(default=None, max_length=1000)
+
+
+class RatingResult(BaseModel):
+    replies: list[MessageOut]
+
+
 class PostMessageResult(BaseModel):
     message: MessageOut
     replies: list[MessageOut]
@@ -85,3 +104,249 @@ class PostMessageResult(BaseModel):
 
 class MessageList(BaseModel):
     messages: list[MessageOut]
+
+
+# ---- events pushed to the customer's websocket (v1) -----------------------------------------------------------
+
+
+class AgentInfo(BaseModel):
+    display_name: str
+
+
+class ModeEvent(BaseModel):
+    """The conversation changed hands, or its place in the queue changed."""
+
+    type: Literal["mode"] = "mode"
+    mode: Mode
+    queue: QueueInfo | None = None
+    agent: AgentInfo | None = None
+
+
+class TypingEvent(BaseModel):
+    type: Literal["typing"] = "typing"
+    sender: Literal["bot", "agent", "customer"]
+
+
+class ClosedEvent(BaseModel):
+    type: Literal["closed"] = "closed"
+    handoff_id: int
+
+
+class SatisfactionRequestEvent(BaseModel):
+    type: Literal["satisfaction_request"] = "satisfaction_request"
+    handoff_id: int
+    scale: list[int]
+
+
+# ---- the agent console API (v1) -------------------------------------------------------------------------------
+
+Presence = Literal["online", "away", "offline"]
+Role = Literal["agent", "supervisor", "account_manager", "admin"]
+
+
+class SignIn(StrictModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class StaffOut(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    skills: list[str]
+    max_chats: int
+    presence: Presence = "offline"
+
+
+class SignedIn(BaseModel):
+    user: StaffOut
+    # Also in the readable cookie hub_csrf; send it back as X-CSRF-Token on every write.
+    csrf_token: str
+
+
+class PresenceUpdate(StrictModel):
+    status: Presence
+
+
+class Labelled(BaseModel):
+    code: str
+    zh: str
+    en: str
+
+
+class ConsoleConfig(BaseModel):
+    skills: list[Labelled]
+    transfer_skills: list[str]
+    wrapup_codes: list[Labelled]
+    heartbeat_seconds: float
+    offer_timeout_seconds: float
+    max_message_chars: int
+
+
+class HandoffSummary(BaseModel):
+    id: int
+    reason: str
+    skill: str
+    requested_skill: str
+    priority: Literal["urgent", "high", "normal"]
+    journey_stage: str | None = None
+    language: str
+    waited_seconds: int
+    verified: bool
+
+
+class ChatSummary(BaseModel):
+    """A chat with people, as lists show it."""
+
+    conversation_id: str
+    state: Literal["waiting", "offered", "assigned"]
+    agent_id: str | None = None
+    agent_name: str | None = None
+    offer_expires_at: datetime | None = None
+    handoff: HandoffSummary
+    last_message: str | None = None
+
+
+class ChatList(BaseModel):
+    chats: list[ChatSummary]
+
+
+class ConsoleMessage(BaseModel):
+    """A transcript message as staff see it: customer text with personal numbers masked."""
+
+    seq: int
+    sender: Sender
+    sender_name: str | None = None
+    text: str
+    buttons: list[Button] = Field(default_factory=list)
+    faq_entry: str | None = None
+    created_at: datetime
+
+
+class NoteOut(BaseModel):
+    kind: str
+    by: str | None = None
+    note: str
+    created_at: datetime
+
+
+class FaqAnswerGiven(BaseModel):
+    seq: int
+    entry_id: str
+    version: int | None = None
+    topic: str | None = None
+
+
+class ChatDetail(BaseModel):
+    conversation_id: str
+    channel: str
+    language: str | None
+    mode: Mode
+    customer_id: str | None
+    verified_by: str | None
+    state: Literal["waiting", "offered", "assigned", "ended"]
+    holder: AgentInfo | None = None
+    handoff: HandoffSummary | None = None
+    # The packet's form answers and recent messages, masked.
+    form_answers: dict[str, Any] = Field(default_factory=dict)
+    recent_messages: list[str] = Field(default_factory=list)
+    resume_form: str | None = None
+    faq_answers: list[FaqAnswerGiven] = Field(default_factory=list)
+    notes: list[NoteOut] = Field(default_factory=list)
+    messages: list[ConsoleMessage]
+
+
+class ConsoleMessageList(BaseModel):
+    messages: list[ConsoleMessage]
+
+
+class AgentMessageCreate(MessageCreate):
+    """An agent's reply: the same rules as a customer's message."""
+
+
+class TransferRequest(StrictModel):
+    to_skill: str | None = None
+    to_agent_id: str | None = Field(default=None, max_length=32)
+    note: str = Field(default="", max_length=1000)
+
+
+class HandbackRequest(StrictModel):
+    note: str = Field(default="", max_length=1000)
+    resume_form: bool = True
+
+
+class CloseRequest(StrictModel):
+    wrapup_code: str = Field(max_length=32)
+    note: str = Field(default="", max_length=2000)
+
+
+class SuggestionOut(BaseModel):
+    entry_id: str
+    version: int
+    topic: str
+    score: float
+    question: str
+    answer: str
+
+
+class SuggestionList(BaseModel):
+    query_seq: int | None
+    available: bool
+    suggestions: list[SuggestionOut]
+
+
+class CannedReplyIn(StrictModel):
+    title: str = Field(min_length=1, max_length=80)
+    language: Language
+    text: str = Field(min_length=1, max_length=2000)
+    skill: str | None = None
+
+
+class CannedReplyOut(BaseModel):
+    id: int
+    title: str
+    language: str
+    text: str
+    skill: str | None
+    updated_at: datetime
+
+
+class CannedReplyList(BaseModel):
+    canned_replies: list[CannedReplyOut]
+
+
+class AgentStatus(BaseModel):
+    id: str
+    display_name: str
+    role: Role
+    skills: list[str]
+    presence: Presence
+    load: int
+    capacity: int
+    chats: list[str]
+
+
+class AgentList(BaseModel):
+    agents: list[AgentStatus]
+
+
+class SkillQueue(BaseModel):
+    skill: str
+    waiting: int
+    oldest_wait_seconds: int
+    online_agents: int
+    capacity: int
+    load: int
+    average_handle_seconds: int
+
+
+class Overview(BaseModel):
+    skills: list[SkillQueue]
+    agents: list[AgentStatus]
+    chats: list[ChatSummary]
+
+
+class ReassignRequest(StrictModel):
+    agent_id: str = Field(max_length=32)
+    note: str = Field(default="", max_length=1000)

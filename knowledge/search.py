@@ -307,8 +307,14 @@ class FaqSearcher:
             best_row=np.array([dense[e][1] for e in ids.tolist()], dtype=np.int64),
         )
 
-    def search(self, query: str, language: str | None = None, k: int = 3) -> SearchResult:
-        """The `k` best entries for `query`, answers in `language` (default: the query's language)."""
+    def search(
+        self, query: str, language: str | None = None, k: int = 3, *, record_abstention: bool = True
+    ) -> SearchResult:
+        """The `k` best entries for `query`, answers in `language` (default: the query's language).
+
+        An abstention is written to the abstention log (what customers asked that the FAQ could not answer)
+        unless `record_abstention` is false: an agent's suggestion lookup is not a customer's question.
+        """
         started = time.perf_counter()
         state = self._state
         language = language if language in ("zh", "en") else detect_language(query)
@@ -349,7 +355,7 @@ class FaqSearcher:
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             out_of_scope_similarity=round(negative, 4) if negative > -1.0 else None,
         )
-        if abstained and self._abstain_log is not None and query.strip():
+        if abstained and record_abstention and self._abstain_log is not None and query.strip():
             try:
                 self._abstain_log.write(result)
             except OSError:

@@ -27,8 +27,13 @@ from tests.utils.services import REPO, Service, answers_200, free_port, start_se
 
 POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-HUB_TEST_DATABASE = "sme_hub_test"
-JOURNEY_CORE_DATABASE = "lending_journeys_test"
+# The queue's own tests run in-process against a database no hub process of the test run uses.
+QUEUE_REDIS_TEST_URL = os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/13")
+# TEST_DATABASE_SUFFIX keeps two test runs on one machine apart (their own databases; give each its own
+# TEST_REDIS_URL database too).
+DATABASE_SUFFIX = os.environ.get("TEST_DATABASE_SUFFIX", "")
+HUB_TEST_DATABASE = f"sme_hub_test{DATABASE_SUFFIX}"
+JOURNEY_CORE_DATABASE = f"lending_journeys_test{DATABASE_SUFFIX}"
 ACTION_SERVER_TOKEN = "test-action-server-token"
 MODEL = REPO / "bot" / "models" / "current.tar.gz"
 RASA_BIN = REPO / ".venv-rasa" / "bin" / "rasa"
@@ -46,20 +51,31 @@ def recreate_database(name: str) -> str:
     return f"{POSTGRES_SERVER_URL}/{name}"
 
 
-@pytest.fixture(scope="session")
-def hub_database_url() -> str:
+def migrated_hub_database(name: str) -> str:
     from alembic import command
     from alembic.config import Config
 
     from handoff.db import sync_database_url
     from handoff.migrations import ALEMBIC_INI
 
-    url = recreate_database(HUB_TEST_DATABASE)
+    url = recreate_database(name)
     config = Config(str(ALEMBIC_INI))
     config.attributes["database_url"] = sync_database_url(url)
     config.attributes["skip_logging"] = True
     command.upgrade(config, "head")
     return url
+
+
+@pytest.fixture(scope="session")
+def hub_database_url() -> str:
+    """The database the test run's hub processes share."""
+    return migrated_hub_database(HUB_TEST_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def unit_database_url() -> str:
+    """A hub database no hub process uses, for the services tested in-process with a manual clock."""
+    return migrated_hub_database(f"sme_hub_unit{DATABASE_SUFFIX}")
 
 
 @pytest.fixture(scope="session")
@@ -169,25 +185,53 @@ def rasa_server(action_server: Service) -> Iterator[Service]:
     service.stop()
 
 
-def _start_hub(name: str, *, database_url: str, redis_url: str, rasa_url: str, action_url: str) -> Service:
-    port = free_port()
+HUB_TABLES = (
+    "satisfaction_ratings, handoff_events, handoffs, canned_replies, staff_sessions, staff_users, messages, "
+    "conversations"
+)
+
+
+def hub_env(*, database_url: str, redis_url: str, rasa_url: str, action_url: str, **extra: str) -> dict[str, str]:
+    """A hub's environment in the tests: agents' hours around the clock unless a test says otherwise."""
+    return {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "RASA_URL": rasa_url,
+        "ACTION_SERVER_URL": action_url,
+        "CUSTOMER_TOKEN_SECRET": TEST_CUSTOMER_TOKEN_SECRET,
+        "RASA_TIMEOUT_SECONDS": "5",
+        "BUSINESS_HOURS_FILE": str(REPO / "handoff" / "hours" / "around_the_clock.yaml"),
+        # Tests talk plain HTTP to 127.0.0.1; a Secure cookie would not be sent back.
+        "COOKIE_SECURE": "false",
+        # The queue's clock work, quicker than in production so a test waits seconds, not minutes; every hub
+        # process of a test run has the same values, as replicas would.
+        "OFFER_TIMEOUT_SECONDS": "5",
+        "AGENT_STALE_SECONDS": "3",
+        "HEARTBEAT_SECONDS": "1",
+        "QUEUE_TICK_SECONDS": "0.2",
+        "RECONCILE_SECONDS": "2",
+        **extra,
+    }
+
+
+def start_hub(name: str, env: dict[str, str], *, port: int | None = None) -> Service:
+    """A hub process on a free port (or the given one, to restart a hub where its clients expect it)."""
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     return start_service(
         name,
         [sys.executable, "-m", "handoff", "serve", "--port", str(port)],
         url=base,
         ready=answers_200("/healthz", base),
-        env={
-            "ENVIRONMENT": "test",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "RASA_URL": rasa_url,
-            "ACTION_SERVER_URL": action_url,
-            "CUSTOMER_TOKEN_SECRET": TEST_CUSTOMER_TOKEN_SECRET,
-            "RASA_TIMEOUT_SECONDS": "5",
-        },
+        env=env,
         timeout_seconds=60,
     )
+
+
+def _start_hub(name: str, *, database_url: str, redis_url: str, rasa_url: str, action_url: str) -> Service:
+    env = hub_env(database_url=database_url, redis_url=redis_url, rasa_url=rasa_url, action_url=action_url)
+    return start_hub(name, env)
 
 
 @pytest.fixture(scope="session")
@@ -218,7 +262,7 @@ def hub_without_rasa(hub_database_url: str, redis_url: str) -> Iterator[Service]
 def clean_hub_state(hub_database_url: str, redis_url: str) -> Iterator[None]:
     """Every test starts with an empty transcript and an empty Redis database."""
     with psycopg.connect(_libpq(hub_database_url), autocommit=True) as conn:
-        conn.execute("TRUNCATE messages, conversations RESTART IDENTITY CASCADE")
+        conn.execute(f"TRUNCATE {HUB_TABLES} RESTART IDENTITY CASCADE")
     redis.Redis.from_url(redis_url).flushdb()
     yield
 

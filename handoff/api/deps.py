@@ -1,15 +1,34 @@
-"""Typed FastAPI dependencies: what a route needs, built once at start-up and kept on ``app.state``."""
+"""Typed FastAPI dependencies: what a route needs, built once at start-up and kept on ``app.state``.
+
+Staff authentication lives here too: ``CurrentStaff`` reads the session cookie; ``StaffWrite`` also requires the
+CSRF token (header ``X-CSRF-Token``, the value of the ``hub_csrf`` cookie the sign-in set) and an allowed
+``Origin`` on every request that changes something; ``Supervisor`` requires a supervising role. The websocket
+has no headers of its own to carry a CSRF token, so its handshake is checked by Origin and cookie instead
+(handoff/api/routes/console_ws.py).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Header, Request
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handoff import agents
+from handoff.agents import CONSOLE_ROLES, StaffIdentity
+from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.conversations import ConversationService
+from handoff.errors import Forbidden, Unauthorized
+from handoff.handoffs import HandoffService
 from handoff.models import Conversation
+from handoff.suggestions import SuggestionClient
+
+SESSION_COOKIE = "hub_session"
+CSRF_COOKIE = "hub_csrf"
+CSRF_HEADER = "X-CSRF-Token"
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -22,14 +41,38 @@ def get_redis(request: Request) -> Redis:
     return redis
 
 
+def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    return sessions
+
+
 def get_conversations(request: Request) -> ConversationService:
     service: ConversationService = request.app.state.conversations
     return service
 
 
+def get_handoffs(request: Request) -> HandoffService:
+    service: HandoffService = request.app.state.handoffs
+    return service
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_suggestions(request: Request) -> SuggestionClient:
+    client: SuggestionClient = request.app.state.suggestions
+    return client
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 RedisDep = Annotated[Redis, Depends(get_redis)]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
+HandoffsDep = Annotated[HandoffService, Depends(get_handoffs)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SuggestionsDep = Annotated[SuggestionClient, Depends(get_suggestions)]
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
@@ -48,3 +91,86 @@ async def get_authorized_conversation(
 
 
 AuthorizedConversation = Annotated[Conversation, Depends(get_authorized_conversation)]
+
+
+# ---- staff ---------------------------------------------------------------------------------------------------
+
+
+def origin_allowed(origin: str | None, *, host: str | None, settings: Settings) -> bool:
+    """The console's own origin (the Host the request came to), or one configured in CONSOLE_ORIGINS."""
+    if not origin:
+        return False
+    if origin in settings.console_origins:
+        return True
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+async def staff_from_cookie(
+    *, token: str | None, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> tuple[StaffIdentity, str] | None:
+    """The signed-in staff member of a session cookie and the session's CSRF hash, or None."""
+    if not token:
+        return None
+    async with sessions() as session:
+        found = await agents.resolve_session(session, token=token, now=clock.now())
+    if found is None:
+        return None
+    user, row = found
+    return StaffIdentity.of(user), row.csrf_token_hash
+
+
+async def get_current_staff(request: Request, sessions: SessionsDep, clock: ClockDep) -> StaffIdentity:
+    found = await staff_from_cookie(token=request.cookies.get(SESSION_COOKIE), sessions=sessions, clock=clock)
+    if found is None:
+        raise Unauthorized("Please sign in.", code="not_signed_in")
+    staff, csrf_hash = found
+    request.state.csrf_hash = csrf_hash
+    return staff
+
+
+CurrentStaff = Annotated[StaffIdentity, Depends(get_current_staff)]
+
+
+async def get_staff_write(request: Request, staff: CurrentStaff, settings: SettingsDep) -> StaffIdentity:
+    """A change made by a signed-in staff member: the CSRF token must match and the Origin must be allowed."""
+    origin = request.headers.get("origin")
+    if origin is not None and not origin_allowed(origin, host=request.headers.get("host"), settings=settings):
+        raise Forbidden("Requests from this origin are not accepted.", code="origin_not_allowed")
+    if not agents.csrf_matches(request.state.csrf_hash, request.headers.get(CSRF_HEADER)):
+        raise Forbidden("The CSRF token is missing or wrong; reload the console.", code="csrf_failed")
+    return staff
+
+
+StaffWrite = Annotated[StaffIdentity, Depends(get_staff_write)]
+
+
+def _require_console_role(staff: StaffIdentity) -> StaffIdentity:
+    if staff.role not in CONSOLE_ROLES:
+        raise Forbidden("The agent console is for agents and supervisors.", code="role_not_allowed")
+    return staff
+
+
+async def get_console_agent(staff: CurrentStaff) -> StaffIdentity:
+    return _require_console_role(staff)
+
+
+async def get_console_agent_write(staff: StaffWrite) -> StaffIdentity:
+    return _require_console_role(staff)
+
+
+async def get_supervisor(staff: CurrentStaff) -> StaffIdentity:
+    if not staff.supervises:
+        raise Forbidden("Only supervisors and administrators may do that.", code="supervisors_only")
+    return staff
+
+
+async def get_supervisor_write(staff: StaffWrite) -> StaffIdentity:
+    if not staff.supervises:
+        raise Forbidden("Only supervisors and administrators may do that.", code="supervisors_only")
+    return staff
+
+
+ConsoleAgent = Annotated[StaffIdentity, Depends(get_console_agent)]
+ConsoleAgentWrite = Annotated[StaffIdentity, Depends(get_console_agent_write)]
+Supervisor = Annotated[StaffIdentity, Depends(get_supervisor)]
+SupervisorWrite = Annotated[StaffIdentity, Depends(get_supervisor_write)]

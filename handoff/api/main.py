@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,19 +18,28 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handoff.api.routes import conversations, health, websocket
+from handoff.api.routes import console, console_ws, conversations, health, pages, websocket
+from handoff.clock import Clock, SystemClock
 from handoff.config import Settings, get_settings
 from handoff.conversations import ConversationService
 from handoff.db import create_engine, create_sessionmaker
 from handoff.errors import HubError, PayloadTooLarge
+from handoff.handoffs import HandoffService
+from handoff.hours import BusinessHours
+from handoff.queue import AgentQueue, QueueTimings
 from handoff.rasa import RasaClient
+from handoff.realtime import Broker
+from handoff.suggestions import SuggestionClient
+from handoff.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "web_widget"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
+    clock = clock or SystemClock(start_at=settings.hub_clock_start)
+    hours = BusinessHours.from_file(settings.business_hours_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -37,14 +47,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redis = Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=5)
         rasa = RasaClient(base_url=settings.rasa_url, timeout_seconds=settings.rasa_timeout_seconds)
         app.state.settings = settings
+        app.state.clock = clock
         app.state.sessions = create_sessionmaker(engine)
         app.state.redis = redis
         app.state.http = httpx.AsyncClient(timeout=5.0)
+        app.state.broker = Broker(redis)
+        queue = AgentQueue(
+            redis,
+            clock=clock,
+            skills=settings.skills,
+            timings=QueueTimings(
+                offer_ms=int(settings.offer_timeout_seconds * 1000),
+                stale_ms=int(settings.agent_stale_seconds * 1000),
+                exclude_ms=int(settings.decline_exclusion_seconds * 1000),
+            ),
+        )
+        app.state.handoffs = HandoffService(
+            settings=settings, sessions=app.state.sessions, redis=redis, queue=queue, hours=hours, clock=clock
+        )
         app.state.conversations = ConversationService(
-            settings=settings, sessions=app.state.sessions, redis=redis, rasa=rasa
+            settings=settings, sessions=app.state.sessions, redis=redis, rasa=rasa, handoffs=app.state.handoffs
+        )
+        app.state.workspace = Workspace(app.state.handoffs)
+        app.state.suggestions = SuggestionClient(
+            base_url=settings.action_server_url, http=app.state.http, enabled=settings.agent_suggestions
         )
         await _wait_for_storage(app)
+        await app.state.broker.start()
+        queue_work = asyncio.create_task(app.state.handoffs.run_forever(), name="queue-clock")
         yield
+        queue_work.cancel()
+        with contextlib.suppress(BaseException):
+            await queue_work
+        await app.state.broker.stop()
         await rasa.aclose()
         await app.state.http.aclose()
         await redis.aclose()
@@ -60,6 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(conversations.router)
     app.include_router(websocket.router)
+    app.include_router(console.router)
+    app.include_router(console_ws.router)
+    app.include_router(pages.router)
+    pages.mount_static(app)
     _install_error_handlers(app)
 
     @app.get("/", include_in_schema=False)

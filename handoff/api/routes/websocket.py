@@ -1,10 +1,11 @@
 """The customer API v1 over a websocket: the same messages as REST, pushed.
 
-Client -> hub: ``{"type": "message", "client_msg_id", "text"}``, ``{"type": "resume", "last_seq"}``,
-``{"type": "ping"}``. Hub -> client: ``ack`` (client_msg_id, seq), ``message`` (a stored message, any sender),
-``typing``, ``mode``, ``closed``, ``error`` (code, message), ``pong``. Every stored message reaches the socket
-once and in sequence order: pushes come through Redis pub/sub from any hub instance, and a gap is filled from
-the transcript.
+Client -> hub: ``message`` (client_msg_id, text), ``resume`` (last_seq), ``typing`` (relayed to the agent while
+one has the chat), ``rate`` (score, comment), ``ping``. Hub -> client: ``ack`` (client_msg_id, seq), ``message``
+(a stored message, any sender), ``typing``, ``mode`` (mode, queue, agent), ``closed``, ``satisfaction_request``,
+``error`` (code, message), ``pong``. Every stored message reaches the socket once and in sequence order: pushes
+come through the process's Redis pub/sub connection from any hub instance, and a gap is filled from the
+transcript. On connect the hub sends what the client missed, then the conversation's mode.
 """
 
 from __future__ import annotations
@@ -13,24 +14,24 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterable
+import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
-from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
 
 from handoff import realtime
-from handoff.conversations import ASSISTANT_UNAVAILABLE, ConversationService, message_out
+from handoff.conversations import ASSISTANT_UNAVAILABLE, ConversationService
+from handoff.crud import message_out
 from handoff.errors import HubError
-from handoff.models import Conversation, Message
-from handoff.schemas import MessageCreate
+from handoff.models import Conversation, ConversationMode, Message
+from handoff.schemas import MessageCreate, RatingCreate
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-CLOSE_CODES = {401: 4401, 404: 4404}
+CLOSE_CODES = {401: 4401, 403: 4403, 404: 4404}
+TYPING_EVERY_SECONDS = 1.0
 
 
 @router.websocket("/api/v1/conversations/{conversation_id}/ws")
@@ -45,43 +46,44 @@ async def conversation_socket(
         await websocket.send_json({"type": "error", **exc.to_body()["error"]})
         await websocket.close(code=CLOSE_CODES.get(exc.status_code, 4400))
         return
-    await CustomerSocket(websocket, service, conversation).serve(max(last_seq, 0))
+    broker: realtime.Broker = websocket.app.state.broker
+    await CustomerSocket(websocket, service, broker, conversation).serve(max(last_seq, 0))
 
 
 class CustomerSocket:
-    def __init__(self, websocket: WebSocket, service: ConversationService, conversation: Conversation):
+    def __init__(
+        self, websocket: WebSocket, service: ConversationService, broker: realtime.Broker, conversation: Conversation
+    ):
         self.websocket = websocket
         self.service = service
         self.conversation = conversation
-        self.sent_seq = 0
+        self.subscription = broker.subscription()
+        self.delivery = realtime.OrderedDelivery(load_after=self._load_after, send=self._send_message)
         self._send_lock = asyncio.Lock()
+        self._last_typing = 0.0
 
     async def serve(self, last_seq: int) -> None:
-        self.sent_seq = last_seq
-        pubsub: PubSub | None = self.service.redis.pubsub()
+        self.delivery.start_from(self.conversation.id, last_seq)
+        await self.subscription.follow(realtime.channel_for(self.conversation.id))
+        tasks: list[asyncio.Task[None]] = []
         try:
-            await pubsub.subscribe(realtime.channel_for(self.conversation.id))  # type: ignore[union-attr]
-        except RedisError:
-            logger.warning("conversation %s: no live pushes, Redis unavailable", self.conversation.id)
-            pubsub = None
-        await self.catch_up()
-        tasks = [asyncio.create_task(self._receive_loop())]
-        if pubsub is not None:
-            tasks.append(asyncio.create_task(self._push_loop(pubsub)))
-        try:
+            await self.delivery.catch_up(self.conversation.id)
+            await self._send_mode()
+            tasks = [asyncio.create_task(self._receive_loop()), asyncio.create_task(self._push_loop())]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                if task.exception() and not isinstance(task.exception(), WebSocketDisconnect):
-                    logger.error("conversation %s socket failed: %r", self.conversation.id, task.exception())
+                error = task.exception()
+                if error and not isinstance(error, WebSocketDisconnect):
+                    logger.error("conversation %s socket failed: %r", self.conversation.id, error)
+        except WebSocketDisconnect:
+            pass
         finally:
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with contextlib.suppress(BaseException):
                     await task
-            if pubsub is not None:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+            await self.subscription.close()
 
     # --- hub -> client -------------------------------------------------------------------------------
 
@@ -89,35 +91,28 @@ class CustomerSocket:
         async with self._send_lock:
             await self.websocket.send_json(event)
 
-    async def catch_up(self) -> None:
-        """Send every stored message after the last one this socket has."""
-        await self.deliver(
-            await self.service.messages_after(conversation_id=self.conversation.id, after_seq=self.sent_seq)
-        )
+    async def _send_message(self, _conversation_id: str, message: dict[str, Any]) -> None:
+        await self.send({"type": "message", "message": message})
 
-    async def deliver(self, messages: Iterable[Message] | Iterable[dict[str, Any]]) -> None:
-        """Send messages once each, in sequence order; a gap is filled from the transcript."""
-        for item in messages:
-            payload = message_out(item) if isinstance(item, Message) else item
-            seq = int(payload["seq"])
-            if seq <= self.sent_seq:
-                continue
-            if seq > self.sent_seq + 1:
-                await self.catch_up()
-                continue
-            async with self._send_lock:
-                if seq != self.sent_seq + 1:
-                    continue
-                await self.websocket.send_json({"type": "message", "message": payload})
-                self.sent_seq = seq
+    async def _load_after(self, conversation_id: str, seq: int) -> list[dict[str, Any]]:
+        messages = await self.service.messages_after(conversation_id=conversation_id, after_seq=seq)
+        return [message_out(m) for m in messages]
 
-    async def _push_loop(self, pubsub: PubSub) -> None:
-        async for raw in pubsub.listen():
-            if raw.get("type") != "message":
-                continue
-            event = json.loads(raw["data"])
-            if event.get("type") == "message":
-                await self.deliver([event["message"]])
+    async def _send_mode(self) -> None:
+        mode, status = await self.service.state(conversation_id=self.conversation.id)
+        queue = {"position": status.position, "eta_seconds": status.eta_seconds} if status else None
+        await self.send({"type": "mode", "mode": str(mode), "queue": queue, "agent": None})
+
+    async def _push_loop(self) -> None:
+        while True:
+            _channel, event = await self.subscription.next()
+            kind = event.get("type")
+            if kind == "message":
+                await self.delivery.deliver(self.conversation.id, [event["message"]])
+            elif kind == "resync":
+                await self.delivery.catch_up(self.conversation.id)
+            elif kind == "typing" and event.get("sender") == "customer":
+                continue  # the customer's own typing, for the agent
             else:
                 await self.send(event)
 
@@ -139,15 +134,25 @@ class CustomerSocket:
                 await self._error("invalid_json", "A frame is a JSON object with a type.")
                 continue
             kind = frame.get("type")
+            fields = {k: v for k, v in frame.items() if k != "type"}
             if kind == "message":
-                await self._on_message({k: v for k, v in frame.items() if k != "type"})
+                await self._on_message(fields)
             elif kind == "resume":
-                self.sent_seq = max(int(frame.get("last_seq") or 0), 0)
-                await self.catch_up()
+                try:
+                    last_seq = max(int(frame.get("last_seq") or 0), 0)
+                except (TypeError, ValueError):
+                    await self._error("validation_error", "last_seq must be a whole number.")
+                    continue
+                self.delivery.start_from(self.conversation.id, last_seq)
+                await self.delivery.catch_up(self.conversation.id)
+            elif kind == "typing":
+                await self._on_typing()
+            elif kind == "rate":
+                await self._on_rate(fields)
             elif kind == "ping":
                 await self.send({"type": "pong"})
             else:
-                await self._error("unknown_type", "type must be message, resume or ping.")
+                await self._error("unknown_type", "type must be message, resume, typing, rate or ping.")
 
     async def _on_message(self, fields: dict[str, Any]) -> None:
         try:
@@ -160,8 +165,7 @@ class CustomerSocket:
 
         async def acknowledge(message: Message) -> None:
             await self.send({"type": "ack", "client_msg_id": body.client_msg_id, "seq": message.seq})
-            await self.deliver([message])
-            await self.send({"type": "typing", "sender": "bot"})
+            await self.delivery.deliver(self.conversation.id, [message_out(message)])
 
         try:
             outcome = await self.service.post_customer_message(
@@ -179,7 +183,29 @@ class CustomerSocket:
                 ASSISTANT_UNAVAILABLE[self.conversation.language or "zh"],
                 body.client_msg_id,
             )
-        await self.deliver(outcome.replies)
+        await self.delivery.deliver(self.conversation.id, [message_out(r) for r in outcome.replies])
+
+    async def _on_typing(self) -> None:
+        now = time.monotonic()
+        if now - self._last_typing < TYPING_EVERY_SECONDS:
+            return
+        self._last_typing = now
+        mode, _ = await self.service.state(conversation_id=self.conversation.id)
+        if mode in (ConversationMode.QUEUED, ConversationMode.AGENT):
+            await realtime.publish_to_conversation(
+                self.service.redis, self.conversation.id, {"type": "typing", "sender": "customer"}
+            )
+
+    async def _on_rate(self, fields: dict[str, Any]) -> None:
+        try:
+            body = RatingCreate.model_validate(fields)
+        except ValidationError as exc:
+            await self._error("validation_error", "; ".join(str(e["msg"]) for e in exc.errors()))
+            return
+        try:
+            await self.service.rate(conversation_id=self.conversation.id, score=body.score, comment=body.comment)
+        except HubError as exc:
+            await self._error(exc.code, exc.message)
 
     async def _error(self, code: str, message: str, client_msg_id: Any = None) -> None:
         event: dict[str, Any] = {"type": "error", "code": code, "message": message}
