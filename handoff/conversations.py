@@ -42,6 +42,7 @@ from handoff.handoffs import HandoffService, QueueStatus
 from handoff.identity import InvalidCustomerToken, VerifiedCustomer, verify_customer_token
 from handoff.models import Conversation, ConversationMode, Message
 from handoff.rasa import AssistantError, BotReply, RasaClient
+from handoff.schemas import MessageEvent, ModeEvent
 from handoff.system_texts import LEAVE_QUEUE_PAYLOAD
 from handoff.text import for_assistant
 
@@ -246,7 +247,7 @@ class ConversationService:
                     raise
             else:
                 await realtime.publish_to_conversation(
-                    self.redis, conversation.id, {"type": "message", "message": message_out(message)}
+                    self.redis, conversation.id, MessageEvent.model_validate({"message": message_out(message)})
                 )
                 return message, [], False
         replies = list(await crud.list_replies_to(session, conversation_id=conversation.id, seq=existing.seq))
@@ -315,7 +316,7 @@ class ConversationService:
         await session.commit()
         for reply_message in stored:
             await realtime.publish_to_conversation(
-                self.redis, conversation.id, {"type": "message", "message": message_out(reply_message)}
+                self.redis, conversation.id, MessageEvent.model_validate({"message": message_out(reply_message)})
             )
         status = await self.handoffs.finish_opening(opening) if opening is not None else None
         return stored, status
@@ -339,9 +340,7 @@ class ConversationService:
             )
 
     async def _publish_mode(self, conversation_id: str, mode: ConversationMode) -> None:
-        await realtime.publish_to_conversation(
-            self.redis, conversation_id, {"type": "mode", "mode": str(mode), "queue": None, "agent": None}
-        )
+        await realtime.publish_to_conversation(self.redis, conversation_id, ModeEvent(mode=mode))
 
     async def _check_rate(self, conversation_id: str) -> None:
         """At most N messages in a window of 60 seconds that opens with the first one (shared by every instance)."""

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -46,6 +47,18 @@ from handoff.models import (
 )
 from handoff.queue import PRIORITY_RANK, AgentQueue, Offer, Requeued
 from handoff.redis_util import answer
+from handoff.schemas import (
+    ChatAssignedEvent,
+    ChatRemovedEvent,
+    ClosedEvent,
+    MessageEvent,
+    ModeEvent,
+    OfferEvent,
+    OfferWithdrawnEvent,
+    PresenceEvent,
+    QueueChangedEvent,
+    SatisfactionRequestEvent,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -326,7 +339,7 @@ class HandoffService:
         await session.commit()
         if released is not None and released[1]:
             await self._to_staff(
-                released[1], {"type": "offer_withdrawn", "conversation_id": conversation.id, "reason": "customer_left"}
+                released[1], OfferWithdrawnEvent(conversation_id=conversation.id, reason="customer_left")
             )
         await self._publish_messages(conversation.id, [message])
         await self._publish_mode(conversation.id, ConversationMode.BOT, None)
@@ -428,15 +441,16 @@ class HandoffService:
             if handoff is not None:
                 session.add(HandoffEvent(handoff_id=handoff.id, kind="offered", agent_id=offer.agent_id))
                 await session.commit()
-        summary = handoff_summary(handoff, self.clock.now()) if handoff is not None else {}
+        summary = handoff_summary(handoff, self.clock.now()) if handoff is not None else None
         await self._to_staff(
             offer.agent_id,
-            {
-                "type": "offer",
-                "conversation_id": offer.conversation_id,
-                "expires_at": dt.datetime.fromtimestamp(offer.expires_ms / 1000, dt.UTC).isoformat(),
-                "handoff": summary,
-            },
+            OfferEvent.model_validate(
+                {
+                    "conversation_id": offer.conversation_id,
+                    "expires_at": dt.datetime.fromtimestamp(offer.expires_ms / 1000, dt.UTC),
+                    "handoff": summary,
+                }
+            ),
         )
 
     # ---- agents: the chat ----------------------------------------------------------------------------------
@@ -513,9 +527,7 @@ class HandoffService:
             detail = {"from_agent": previous or holder, "to_agent": to_agent_id, "note": note, "by": staff.id}
             await self._record_assignment(conversation_id, to_agent_id, kind="transferred", detail=detail)
             if previous and previous != to_agent_id:
-                await self._to_staff(
-                    previous, {"type": "chat_removed", "conversation_id": conversation_id, "reason": "transferred"}
-                )
+                await self._to_staff(previous, ChatRemovedEvent(conversation_id=conversation_id, reason="transferred"))
         else:
             assert to_skill is not None
             if to_skill not in TRANSFER_SKILLS:
@@ -534,9 +546,7 @@ class HandoffService:
                 skill=to_skill,
             )
             if holder:
-                await self._to_staff(
-                    holder, {"type": "chat_removed", "conversation_id": conversation_id, "reason": "transferred"}
-                )
+                await self._to_staff(holder, ChatRemovedEvent(conversation_id=conversation_id, reason="transferred"))
             await self.dispatch_all()
         await self._tell_consoles()
 
@@ -553,9 +563,7 @@ class HandoffService:
             text=system_texts.handed_back,
         )
         if holder:
-            await self._to_staff(
-                holder, {"type": "chat_removed", "conversation_id": conversation_id, "reason": "handed_back"}
-            )
+            await self._to_staff(holder, ChatRemovedEvent(conversation_id=conversation_id, reason="handed_back"))
         await self.dispatch_all()
         await self._tell_consoles()
         if ended is None or self.assistant is None:
@@ -586,18 +594,14 @@ class HandoffService:
             rating_buttons=True,
         )
         if ended is not None:
-            await realtime.publish_to_conversation(
-                self.redis, conversation_id, {"type": "closed", "handoff_id": ended[0].id}
-            )
+            await realtime.publish_to_conversation(self.redis, conversation_id, ClosedEvent(handoff_id=ended[0].id))
             await realtime.publish_to_conversation(
                 self.redis,
                 conversation_id,
-                {"type": "satisfaction_request", "handoff_id": ended[0].id, "scale": [1, 2, 3, 4, 5]},
+                SatisfactionRequestEvent(handoff_id=ended[0].id, scale=[1, 2, 3, 4, 5]),
             )
         if holder:
-            await self._to_staff(
-                holder, {"type": "chat_removed", "conversation_id": conversation_id, "reason": "closed"}
-            )
+            await self._to_staff(holder, ChatRemovedEvent(conversation_id=conversation_id, reason="closed"))
         await self.dispatch_all()
         await self._tell_consoles()
 
@@ -613,7 +617,7 @@ class HandoffService:
             capacity=staff.max_chats,
         )
         await self._apply_requeued(requeued, kind="agent_offline")
-        await self._to_staff(staff.id, {"type": "presence", "status": status})
+        await self._to_staff(staff.id, PresenceEvent.model_validate({"status": status}))
         await self.dispatch_all()
         await self._tell_consoles()
 
@@ -630,9 +634,9 @@ class HandoffService:
             await self._add_event(requeued.conversation_id, "offer_expired", requeued.agent_id, None)
             await self._to_staff(
                 requeued.agent_id,
-                {"type": "offer_withdrawn", "conversation_id": requeued.conversation_id, "reason": "expired"},
+                OfferWithdrawnEvent(conversation_id=requeued.conversation_id, reason="expired"),
             )
-            await self._to_staff(requeued.agent_id, {"type": "presence", "status": "away"})
+            await self._to_staff(requeued.agent_id, PresenceEvent(status="away"))
         for vanished in await self.queue.sweep_vanished():
             logger.info("agent %s vanished; %d chats back to the queue", vanished.agent_id, len(vanished.chats))
             await self._apply_requeued(vanished.chats, kind="agent_lost")
@@ -790,12 +794,9 @@ class HandoffService:
         await self._publish_mode(conversation_id, ConversationMode.AGENT, None, agent_name=agent.display_name)
         await self._to_staff(
             agent_id,
-            {
-                "type": "chat_assigned",
-                "conversation_id": conversation_id,
-                "kind": kind,
-                "note": (detail or {}).get("note"),
-            },
+            ChatAssignedEvent.model_validate(
+                {"conversation_id": conversation_id, "kind": kind, "note": (detail or {}).get("note")}
+            ),
         )
 
     async def _record_requeue(
@@ -838,14 +839,14 @@ class HandoffService:
                 )
                 if item.agent_id:
                     await self._to_staff(
-                        item.agent_id, {"type": "chat_removed", "conversation_id": item.conversation_id, "reason": kind}
+                        item.agent_id, ChatRemovedEvent(conversation_id=item.conversation_id, reason=kind)
                     )
             else:
                 await self._add_event(item.conversation_id, "offer_withdrawn", item.agent_id or None, {"why": kind})
                 if item.agent_id:
                     await self._to_staff(
                         item.agent_id,
-                        {"type": "offer_withdrawn", "conversation_id": item.conversation_id, "reason": kind},
+                        OfferWithdrawnEvent(conversation_id=item.conversation_id, reason=kind),
                     )
 
     async def _end(
@@ -915,7 +916,7 @@ class HandoffService:
     async def _publish_messages(self, conversation_id: str, messages: list[Message]) -> None:
         for message in messages:
             await realtime.publish_to_conversation(
-                self.redis, conversation_id, {"type": "message", "message": crud.message_out(message)}
+                self.redis, conversation_id, MessageEvent.model_validate({"message": crud.message_out(message)})
             )
 
     async def _publish_mode(
@@ -926,19 +927,20 @@ class HandoffService:
         *,
         agent_name: str | None = None,
     ) -> None:
-        event: dict[str, Any] = {
-            "type": "mode",
-            "mode": str(mode),
-            "queue": {"position": status.position, "eta_seconds": status.eta_seconds} if status else None,
-            "agent": {"display_name": agent_name} if agent_name else None,
-        }
+        event = ModeEvent.model_validate(
+            {
+                "mode": mode,
+                "queue": {"position": status.position, "eta_seconds": status.eta_seconds} if status else None,
+                "agent": {"display_name": agent_name} if agent_name else None,
+            }
+        )
         await realtime.publish_to_conversation(self.redis, conversation_id, event)
 
-    async def _to_staff(self, user_id: str, event: dict[str, Any]) -> None:
+    async def _to_staff(self, user_id: str, event: BaseModel) -> None:
         await realtime.publish(self.redis, realtime.staff_channel(user_id), event)
 
     async def _tell_consoles(self) -> None:
-        await realtime.publish(self.redis, realtime.CONSOLE_CHANNEL, {"type": "queue_changed"})
+        await realtime.publish(self.redis, realtime.CONSOLE_CHANNEL, QueueChangedEvent())
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -954,6 +956,7 @@ def handoff_summary(handoff: Handoff, now: dt.datetime) -> dict[str, Any]:
         "priority": handoff.priority,
         "journey_stage": handoff.journey_stage,
         "language": handoff.language,
+        "queued_at": _aware(handoff.queued_at).isoformat(),
         "waited_seconds": max(int((now - _aware(handoff.queued_at)).total_seconds()), 0),
         "verified": bool((handoff.packet.get("customer") or {}).get("verified_by")),
     }

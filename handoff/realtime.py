@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -38,15 +39,16 @@ def staff_channel(user_id: str) -> str:
     return f"hub:staff:{user_id}:events"
 
 
-async def publish(redis: Redis, channel: str, event: dict[str, Any]) -> None:
+async def publish(redis: Redis, channel: str, event: BaseModel | dict[str, Any]) -> None:
     """Push an event to every subscriber of a channel, on any hub process (best effort: see the module doc)."""
+    payload = event.model_dump(mode="json") if isinstance(event, BaseModel) else event
     try:
-        await redis.publish(channel, json.dumps(event, ensure_ascii=False, default=str))
+        await redis.publish(channel, json.dumps(payload, ensure_ascii=False, default=str))
     except RedisError:
-        logger.warning("realtime: could not publish a %s event", event.get("type"))
+        logger.warning("realtime: could not publish a %s event", payload.get("type"))
 
 
-async def publish_to_conversation(redis: Redis, conversation_id: str, event: dict[str, Any]) -> None:
+async def publish_to_conversation(redis: Redis, conversation_id: str, event: BaseModel | dict[str, Any]) -> None:
     await publish(redis, channel_for(conversation_id), event)
 
 

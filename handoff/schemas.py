@@ -192,6 +192,8 @@ class HandoffSummary(BaseModel):
     priority: Literal["urgent", "high", "normal"]
     journey_stage: str | None = None
     language: str
+    # When the packet was acted on (a chat back in the queue keeps its first time).
+    queued_at: datetime
     waited_seconds: int
     verified: bool
 
@@ -350,3 +352,55 @@ class Overview(BaseModel):
 class ReassignRequest(StrictModel):
     agent_id: str = Field(max_length=32)
     note: str = Field(default="", max_length=1000)
+
+
+# ---- events (v1): what the hub publishes; docs/contracts.md lists them with their fields ---------------------
+
+
+class MessageEvent(BaseModel):
+    """A stored message, to the conversation's sockets."""
+
+    type: Literal["message"] = "message"
+    message: MessageOut
+
+
+class OfferEvent(BaseModel):
+    type: Literal["offer"] = "offer"
+    conversation_id: str
+    expires_at: datetime
+    handoff: HandoffSummary | None = None
+
+
+class OfferWithdrawnEvent(BaseModel):
+    type: Literal["offer_withdrawn"] = "offer_withdrawn"
+    conversation_id: str
+    reason: str
+
+
+class ChatAssignedEvent(BaseModel):
+    type: Literal["chat_assigned"] = "chat_assigned"
+    conversation_id: str
+    kind: Literal["accepted", "transferred", "reconciled"]
+    note: str | None = None
+
+
+class ChatRemovedEvent(BaseModel):
+    type: Literal["chat_removed"] = "chat_removed"
+    conversation_id: str
+    reason: str
+
+
+class PresenceEvent(BaseModel):
+    type: Literal["presence"] = "presence"
+    status: Presence
+
+
+class QueueChangedEvent(BaseModel):
+    type: Literal["queue_changed"] = "queue_changed"
+
+
+class HelloEvent(BaseModel):
+    type: Literal["hello"] = "hello"
+    user: dict[str, str]
+    presence: Presence
+    heartbeat_seconds: float

@@ -12,6 +12,19 @@ HUB = os.environ.get("HUB_PUBLIC_URL", "http://127.0.0.1:8000")
 CORE = os.environ.get("LENDING_CORE_PUBLIC_URL", "http://127.0.0.1:8100")
 
 
+def _demo_sign_ins() -> str:
+    from handoff.demo import DEMO_USERS
+
+    return ", ".join(f"{u.username} / {u.password}" for u in DEMO_USERS if u.role != "account_manager")
+
+
+def _hours() -> str:
+    configured = os.environ.get("BUSINESS_HOURS_FILE", "")
+    if configured.endswith("around_the_clock.yaml"):
+        return "around the clock (the demo's; BUSINESS_HOURS_FILE=handoff/hours/bank.yaml for the bank's)"
+    return configured or "handoff/hours/bank.yaml"
+
+
 def main() -> None:
     deadline = time.monotonic() + 600
     last = ""
@@ -33,9 +46,12 @@ def main() -> None:
         "\n"
         "  The SME credit assistant is running.\n"
         f"  Widget demo page:   {HUB}/\n"
+        f"  Agent console:      {HUB}/console/\n"
+        f"      sign in as {_demo_sign_ins()}\n"
         f"  Hub API docs:       {HUB}/docs\n"
         f"  Hub readiness:      {HUB}/readyz\n"
         f"  Lending core docs:  {CORE}/docs   (demo customers: lending_core/DEMO_DATA.md)\n"
+        f"  Agents' hours:      {_hours()}\n"
         "  Press Ctrl-C to stop every process.\n",
         flush=True,
     )

@@ -29,6 +29,7 @@ from handoff.agents import CONSOLE_ROLES, StaffIdentity
 from handoff.api.deps import SESSION_COOKIE, origin_allowed, staff_from_cookie
 from handoff.errors import HubError
 from handoff.handoffs import HandoffService
+from handoff.schemas import HelloEvent
 from handoff.workspace import console_event_message, console_message
 
 logger = logging.getLogger(__name__)
@@ -80,14 +81,14 @@ class ConsoleSocket:
             agent = await self.handoffs.queue.agent(self.staff.id)
             for conversation_id in agent.chats if agent else []:
                 await self._follow_chat(conversation_id)
-            await self.send(
+            hello = HelloEvent.model_validate(
                 {
-                    "type": "hello",
                     "user": {"id": self.staff.id, "display_name": self.staff.display_name, "role": self.staff.role},
                     "presence": status or "offline",
                     "heartbeat_seconds": self.handoffs.settings.heartbeat_seconds,
                 }
             )
+            await self.send(hello.model_dump(mode="json"))
             tasks = [
                 asyncio.create_task(self._receive_loop()),
                 asyncio.create_task(self._push_loop()),
