@@ -11,6 +11,7 @@ every hub process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import InvalidInput, RateLimited
 from handoff.models import Role, StaffSession, StaffUser
+from handoff.redis_util import answer
 
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
 MIN_PASSWORD_LENGTH = 10
@@ -186,7 +188,7 @@ async def resolve_session(
 ) -> tuple[StaffUser, StaffSession] | None:
     """The user and session of a cookie token, if the session is live and the user still active."""
     row = await session.get(StaffSession, sha256(token))
-    if row is None or _aware(row.expires_at) <= now:
+    if row is None or row.expires_at <= now:
         return None
     user = await session.get(StaffUser, row.user_id)
     if user is None or not user.is_active:
@@ -203,32 +205,32 @@ def csrf_matches(csrf_token_hash: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(sha256(given or ""), csrf_token_hash)
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 class SignInLimiter:
-    """At most ``max_failures`` failed sign-ins per username, and per client address, in a window that opens with
-    the first failure. Without Redis the limit cannot be counted and is skipped (logged); Argon2's cost still
-    slows guessing."""
+    """Failed sign-ins are counted per username (``max_failures``, 5 by default) and per client address (a higher
+    ``max_failures_per_address``, so one office behind one address is not locked out by one forgetful agent,
+    while guessing across many usernames from one address is still stopped), each in a window that opens with
+    the first failure. Without Redis the counts cannot be kept and the check is skipped (logged); Argon2's cost
+    still slows guessing."""
 
-    def __init__(self, redis: Redis, *, max_failures: int, window_seconds: int):
+    def __init__(self, redis: Redis, *, max_failures: int, max_failures_per_address: int, window_seconds: int):
         self.redis = redis
-        self.max_failures = max_failures
+        self.limits = (max_failures, max_failures_per_address)
         self.window_seconds = window_seconds
 
-    def _keys(self, username: str, client: str) -> list[str]:
+    @staticmethod
+    def _keys(username: str, client: str) -> list[str]:
         return [f"hub:signin:user:{sha256(username.lower())}", f"hub:signin:addr:{client}"]
 
     async def check(self, *, username: str, client: str) -> None:
+        keys = self._keys(username, client)
         try:
-            counts = await self.redis.mget(self._keys(username, client))
-            ttls = [await self.redis.ttl(key) for key in self._keys(username, client)]
+            counts = await answer(self.redis.mget(keys))
+            ttls = [await answer(self.redis.ttl(key)) for key in keys]
         except RedisError:
             logger.warning("sign-in limit not checked: Redis unavailable")
             return
-        for count, ttl in zip(counts, ttls, strict=True):
-            if count is not None and int(count) >= self.max_failures:
+        for count, limit, ttl in zip(counts, self.limits, ttls, strict=True):
+            if count is not None and int(count) >= limit:
                 raise RateLimited(
                     "Too many failed sign-ins; please wait before trying again.",
                     code="sign_in_locked",
@@ -243,10 +245,9 @@ class SignInLimiter:
                     pipe.expire(key, self.window_seconds, nx=True)
                 await pipe.execute()
         except RedisError:
-            pass
+            logger.warning("sign-in failure not counted: Redis unavailable")
 
     async def clear(self, *, username: str) -> None:
-        try:
+        """A successful sign-in clears the username's count (not the address's)."""
+        with contextlib.suppress(RedisError):
             await self.redis.delete(self._keys(username, "")[0])
-        except RedisError:
-            pass

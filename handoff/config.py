@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     # Origins allowed to open the console's websocket and to post to it; empty: the hub's own origin only.
     console_origins: list[str] = Field(default_factory=list)
     sign_in_max_failures: int = Field(default=5, ge=1)
+    sign_in_max_failures_per_address: int = Field(default=20, ge=1)
     sign_in_window_seconds: int = Field(default=300, ge=1)
     # FAQ suggestions in the console, from the knowledge index the action server uses.
     agent_suggestions: bool = True

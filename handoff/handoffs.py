@@ -59,6 +59,7 @@ from handoff.schemas import (
     QueueChangedEvent,
     SatisfactionRequestEvent,
 )
+from textkit.masking import mask_text
 
 logger = logging.getLogger(__name__)
 
@@ -367,14 +368,15 @@ class HandoffService:
         self, session: AsyncSession, *, conversation: Conversation, score: int, comment: str | None
     ) -> list[Message]:
         """The customer's 1-5 rating of the chat that just closed; once per chat."""
+        language = conversation.language
         if not 1 <= score <= 5:
-            raise InvalidInput("score: a whole number from 1 to 5", code="invalid_rating")
+            raise InvalidInput(system_texts.invalid_rating(language), code="invalid_rating")
         handoff = await self._current_handoff(session, conversation)
         if handoff is None or handoff.outcome != "closed":
-            raise Conflict("There is no closed chat with an agent to rate.", code="nothing_to_rate")
+            raise Conflict(system_texts.nothing_to_rate(language), code="nothing_to_rate")
         existing = await session.execute(select(SatisfactionRating).where(SatisfactionRating.handoff_id == handoff.id))
         if existing.scalar_one_or_none() is not None:
-            raise Conflict("This chat has already been rated.", code="already_rated")
+            raise Conflict(system_texts.already_rated(language), code="already_rated")
         session.add(
             SatisfactionRating(
                 handoff_id=handoff.id,
@@ -435,23 +437,26 @@ class HandoffService:
         return made
 
     async def _announce_offer(self, offer: Offer) -> None:
+        """Tell the agent first (the offer's clock is running), then record it."""
         async with self.sessions() as session:
             conversation = await crud.get_conversation(session, conversation_id=offer.conversation_id)
-            handoff = await self._current_handoff(session, conversation) if conversation else None
+            handoff = await self._current_handoff(session, conversation, for_update=False) if conversation else None
+            summary = handoff_summary(handoff, self.clock.now()) if handoff is not None else None
+            last = await crud.latest_customer_message(session, conversation_id=offer.conversation_id)
+            await self._to_staff(
+                offer.agent_id,
+                OfferEvent.model_validate(
+                    {
+                        "conversation_id": offer.conversation_id,
+                        "expires_at": dt.datetime.fromtimestamp(offer.expires_ms / 1000, dt.UTC),
+                        "handoff": summary,
+                        "last_message": mask_text(last.text)[:200] if last is not None else None,
+                    }
+                ),
+            )
             if handoff is not None:
                 session.add(HandoffEvent(handoff_id=handoff.id, kind="offered", agent_id=offer.agent_id))
                 await session.commit()
-        summary = handoff_summary(handoff, self.clock.now()) if handoff is not None else None
-        await self._to_staff(
-            offer.agent_id,
-            OfferEvent.model_validate(
-                {
-                    "conversation_id": offer.conversation_id,
-                    "expires_at": dt.datetime.fromtimestamp(offer.expires_ms / 1000, dt.UTC),
-                    "handoff": summary,
-                }
-            ),
-        )
 
     # ---- agents: the chat ----------------------------------------------------------------------------------
 
@@ -502,7 +507,9 @@ class HandoffService:
         to_skill: str | None,
         to_agent_id: str | None,
         note: str,
+        reassignment: bool = False,
     ) -> None:
+        """To a skill's queue or straight to an agent, with a note for agents; ``reassignment``: a supervisor's."""
         if (to_skill is None) == (to_agent_id is None):
             raise InvalidInput("Transfer to a skill or to an agent (one of them).", code="transfer_target")
         holder = await self.holder(staff=staff, conversation_id=conversation_id, write=True)
@@ -525,7 +532,10 @@ class HandoffService:
                 }
                 raise Conflict(messages.get(status, "The chat cannot be transferred."), code=f"transfer_{status}")
             detail = {"from_agent": previous or holder, "to_agent": to_agent_id, "note": note, "by": staff.id}
-            await self._record_assignment(conversation_id, to_agent_id, kind="transferred", detail=detail)
+            kind = "reassigned" if reassignment else "transferred"
+            await self._record_assignment(
+                conversation_id, to_agent_id, kind=kind, detail=detail, by_name=staff.display_name
+            )
             if previous and previous != to_agent_id:
                 await self._to_staff(previous, ChatRemovedEvent(conversation_id=conversation_id, reason="transferred"))
         else:
@@ -617,7 +627,7 @@ class HandoffService:
             capacity=staff.max_chats,
         )
         await self._apply_requeued(requeued, kind="agent_offline")
-        await self._to_staff(staff.id, PresenceEvent.model_validate({"status": status}))
+        await self._to_staff(staff.id, PresenceEvent.model_validate({"presence": status}))
         await self.dispatch_all()
         await self._tell_consoles()
 
@@ -636,7 +646,7 @@ class HandoffService:
                 requeued.agent_id,
                 OfferWithdrawnEvent(conversation_id=requeued.conversation_id, reason="expired"),
             )
-            await self._to_staff(requeued.agent_id, PresenceEvent(status="away"))
+            await self._to_staff(requeued.agent_id, PresenceEvent(presence="away"))
         for vanished in await self.queue.sweep_vanished():
             logger.info("agent %s vanished; %d chats back to the queue", vanished.agent_id, len(vanished.chats))
             await self._apply_requeued(vanished.chats, kind="agent_lost")
@@ -754,10 +764,13 @@ class HandoffService:
 
     # ---- recording in SQL ----------------------------------------------------------------------------------
 
-    async def _current_handoff(self, session: AsyncSession, conversation: Conversation | None) -> Handoff | None:
+    async def _current_handoff(
+        self, session: AsyncSession, conversation: Conversation | None, *, for_update: bool = True
+    ) -> Handoff | None:
+        """The conversation's handoff in progress (or its last one), row-locked for a change unless told not."""
         if conversation is None or conversation.current_handoff_id is None:
             return None
-        return await session.get(Handoff, conversation.current_handoff_id, with_for_update=True)
+        return await session.get(Handoff, conversation.current_handoff_id, with_for_update=for_update)
 
     async def _locked(self, session: AsyncSession, conversation_id: str) -> tuple[Conversation, Handoff | None]:
         conversation = await session.get(Conversation, conversation_id, with_for_update=True)
@@ -766,7 +779,13 @@ class HandoffService:
         return conversation, await self._current_handoff(session, conversation)
 
     async def _record_assignment(
-        self, conversation_id: str, agent_id: str, *, kind: str, detail: dict[str, Any] | None
+        self,
+        conversation_id: str,
+        agent_id: str,
+        *,
+        kind: str,
+        detail: dict[str, Any] | None,
+        by_name: str | None = None,
     ) -> None:
         now = self.clock.now()
         async with self.sessions() as session:
@@ -795,7 +814,7 @@ class HandoffService:
         await self._to_staff(
             agent_id,
             ChatAssignedEvent.model_validate(
-                {"conversation_id": conversation_id, "kind": kind, "note": (detail or {}).get("note")}
+                {"conversation_id": conversation_id, "kind": kind, "note": (detail or {}).get("note"), "by": by_name}
             ),
         )
 
@@ -887,7 +906,7 @@ class HandoffService:
             )
             await session.commit()
         if started is not None and handoff.assigned_at is not None:
-            await self._record_handle_time(handoff.skill, (now - _aware(started)).total_seconds())
+            await self._record_handle_time(handoff.skill, (now - started).total_seconds())
         with contextlib.suppress(RedisError):
             await answer(self.redis.hdel(TOLD_KEY, conversation_id))
         await self._publish_messages(conversation_id, [message])
@@ -943,10 +962,6 @@ class HandoffService:
         await realtime.publish(self.redis, realtime.CONSOLE_CHANNEL, QueueChangedEvent())
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def handoff_summary(handoff: Handoff, now: dt.datetime) -> dict[str, Any]:
     return {
         "id": handoff.id,
@@ -956,7 +971,7 @@ def handoff_summary(handoff: Handoff, now: dt.datetime) -> dict[str, Any]:
         "priority": handoff.priority,
         "journey_stage": handoff.journey_stage,
         "language": handoff.language,
-        "queued_at": _aware(handoff.queued_at).isoformat(),
-        "waited_seconds": max(int((now - _aware(handoff.queued_at)).total_seconds()), 0),
+        "queued_at": handoff.queued_at.isoformat(),
+        "waited_seconds": max(int((now - handoff.queued_at).total_seconds()), 0),
         "verified": bool((handoff.packet.get("customer") or {}).get("verified_by")),
     }

@@ -180,6 +180,7 @@ class ConsoleConfig(BaseModel):
     transfer_skills: list[str]
     wrapup_codes: list[Labelled]
     heartbeat_seconds: float
+    agent_stale_seconds: float
     offer_timeout_seconds: float
     max_message_chars: int
 
@@ -205,6 +206,8 @@ class ChatSummary(BaseModel):
     state: Literal["waiting", "offered", "assigned"]
     agent_id: str | None = None
     agent_name: str | None = None
+    # Place in its skill's queue while waiting (1: next).
+    position: int | None = None
     offer_expires_at: datetime | None = None
     handoff: HandoffSummary
     last_message: str | None = None
@@ -369,6 +372,8 @@ class OfferEvent(BaseModel):
     conversation_id: str
     expires_at: datetime
     handoff: HandoffSummary | None = None
+    # The customer's latest message, masked.
+    last_message: str | None = None
 
 
 class OfferWithdrawnEvent(BaseModel):
@@ -380,8 +385,10 @@ class OfferWithdrawnEvent(BaseModel):
 class ChatAssignedEvent(BaseModel):
     type: Literal["chat_assigned"] = "chat_assigned"
     conversation_id: str
-    kind: Literal["accepted", "transferred", "reconciled"]
+    kind: Literal["accepted", "transferred", "reassigned", "reconciled"]
     note: str | None = None
+    # Who passed the chat on (a transfer or a supervisor's reassignment).
+    by: str | None = None
 
 
 class ChatRemovedEvent(BaseModel):
@@ -392,7 +399,7 @@ class ChatRemovedEvent(BaseModel):
 
 class PresenceEvent(BaseModel):
     type: Literal["presence"] = "presence"
-    status: Presence
+    presence: Presence
 
 
 class QueueChangedEvent(BaseModel):
@@ -404,3 +411,5 @@ class HelloEvent(BaseModel):
     user: dict[str, str]
     presence: Presence
     heartbeat_seconds: float
+    # Silent longer than this, an agent has vanished and their chats go back to the queue.
+    agent_stale_seconds: float

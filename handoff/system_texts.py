@@ -157,3 +157,20 @@ def rating_payload(score: int) -> str:
 
 def thanks_for_rating(language: str | None) -> str:
     return "Thank you for your rating." if lang(language) == "en" else "感谢您的评价！"
+
+
+def _both(language: str | None, zh: str, en: str) -> str:
+    """An error a customer may read: their language first, then the other (a widget may show it as it is)."""
+    return f"{en} / {zh}" if lang(language) == "en" else f"{zh} / {en}"
+
+
+def nothing_to_rate(language: str | None) -> str:
+    return _both(language, "目前没有可以评价的人工服务。", "There is no finished chat with an agent to rate.")
+
+
+def already_rated(language: str | None) -> str:
+    return _both(language, "这次服务您已经评价过了，谢谢！", "You have already rated this chat, thank you.")
+
+
+def invalid_rating(language: str | None) -> str:
+    return _both(language, "评分请选择1到5分。", "Please rate from 1 to 5.")

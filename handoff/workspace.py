@@ -24,26 +24,24 @@ from textkit.masking import mask_text
 
 
 def console_message(message: Message) -> dict[str, Any]:
-    text = mask_text(message.text) if message.sender == "customer" else message.text
-    faq = (message.custom or {}).get("faq") if message.sender == "bot" else None
-    return {
-        "seq": message.seq,
-        "sender": message.sender,
-        "sender_name": message.sender_name,
-        "text": text,
-        "buttons": message.buttons or [],
-        "faq_entry": faq.get("entry_id") if isinstance(faq, dict) else None,
-        "created_at": message.created_at,
-    }
+    """A stored message as staff see it."""
+    return console_event_message(crud.message_out(message))
 
 
 def console_event_message(payload: dict[str, Any]) -> dict[str, Any]:
-    """A pushed message (the customer contract's shape) as staff see it."""
-    masked = dict(payload)
-    if masked.get("sender") == "customer":
-        masked["text"] = mask_text(str(masked.get("text", "")))
-    masked.pop("client_msg_id", None)
-    return masked
+    """A pushed message (the customer contract's shape) as staff see it: the shape of ``console_message``."""
+    custom = payload.get("custom") or {}
+    faq = custom.get("faq") if payload.get("sender") == "bot" else None
+    text = str(payload.get("text", ""))
+    return {
+        "seq": payload["seq"],
+        "sender": payload["sender"],
+        "sender_name": payload.get("sender_name"),
+        "text": mask_text(text) if payload.get("sender") == "customer" else text,
+        "buttons": payload.get("buttons") or [],
+        "faq_entry": faq.get("entry_id") if isinstance(faq, dict) else None,
+        "created_at": payload.get("created_at"),
+    }
 
 
 def _mask_value(value: Any) -> Any:
@@ -82,15 +80,9 @@ class Workspace:
             }
             lasts: dict[str, str] = {}
             for entry in entries:
-                last = await session.execute(
-                    select(Message.text)
-                    .where(Message.conversation_id == entry.conversation_id, Message.sender == "customer")
-                    .order_by(Message.seq.desc())
-                    .limit(1)
-                )
-                text = last.scalar_one_or_none()
-                if text is not None:
-                    lasts[entry.conversation_id] = mask_text(text)[:120]
+                last = await crud.latest_customer_message(session, conversation_id=entry.conversation_id)
+                if last is not None:
+                    lasts[entry.conversation_id] = mask_text(last.text)[:120]
         out: list[dict[str, Any]] = []
         for entry in entries:
             handoff = handoffs.get(entry.handoff_id)
@@ -102,6 +94,7 @@ class Workspace:
                     "state": entry.state,
                     "agent_id": entry.agent_id,
                     "agent_name": names.get(entry.agent_id or ""),
+                    "position": await self.queue.position(entry.conversation_id) if entry.state == "waiting" else None,
                     "offer_expires_at": (
                         dt.datetime.fromtimestamp(entry.expires_ms / 1000, dt.UTC) if entry.state == "offered" else None
                     ),

@@ -99,7 +99,10 @@ async def sign_in(
     client = request.client.host if request.client else "unknown"
     username = body.username.strip().lower()
     limiter = agents.SignInLimiter(
-        redis, max_failures=settings.sign_in_max_failures, window_seconds=settings.sign_in_window_seconds
+        redis,
+        max_failures=settings.sign_in_max_failures,
+        max_failures_per_address=settings.sign_in_max_failures_per_address,
+        window_seconds=settings.sign_in_window_seconds,
     )
     await limiter.check(username=username, client=client)
     async with sessions() as session:
@@ -149,6 +152,7 @@ async def console_config(_staff: CurrentStaff, settings: SettingsDep) -> Console
             "transfer_skills": list(TRANSFER_SKILLS),
             "wrapup_codes": [{"code": code, **labels} for code, labels in WRAPUP_CODES.items()],
             "heartbeat_seconds": settings.heartbeat_seconds,
+            "agent_stale_seconds": settings.agent_stale_seconds,
             "offer_timeout_seconds": settings.offer_timeout_seconds,
             "max_message_chars": settings.max_message_chars,
         }
@@ -249,7 +253,12 @@ async def reassign(
     conversation_id: str, body: ReassignRequest, staff: SupervisorWrite, handoffs: HandoffsDep
 ) -> Response:
     await handoffs.transfer(
-        staff=staff, conversation_id=conversation_id, to_skill=None, to_agent_id=body.agent_id, note=body.note.strip()
+        staff=staff,
+        conversation_id=conversation_id,
+        to_skill=None,
+        to_agent_id=body.agent_id,
+        note=body.note.strip(),
+        reassignment=True,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
 import time
@@ -86,6 +85,7 @@ class ConsoleSocket:
                     "user": {"id": self.staff.id, "display_name": self.staff.display_name, "role": self.staff.role},
                     "presence": status or "offline",
                     "heartbeat_seconds": self.handoffs.settings.heartbeat_seconds,
+                    "agent_stale_seconds": self.handoffs.settings.agent_stale_seconds,
                 }
             )
             await self.send(hello.model_dump(mode="json"))
@@ -132,7 +132,7 @@ class ConsoleSocket:
     async def _load_after(self, conversation_id: str, seq: int) -> list[dict[str, Any]]:
         async with self.handoffs.sessions() as session:
             messages = await crud.list_messages_after(session, conversation_id=conversation_id, after_seq=seq)
-        return [_jsonable(console_message(m)) for m in messages]
+        return [console_message(m) for m in messages]
 
     async def _send_message(self, conversation_id: str, message: dict[str, Any]) -> None:
         await self.send({"type": "message", "conversation_id": conversation_id, "message": message})
@@ -235,8 +235,3 @@ class ConsoleSocket:
 
     async def _error(self, code: str, message: str) -> None:
         await self.send({"type": "error", "code": code, "message": message})
-
-
-def _jsonable(message: dict[str, Any]) -> dict[str, Any]:
-    created = message.get("created_at")
-    return {**message, "created_at": created.isoformat() if isinstance(created, dt.datetime) else created}
