@@ -38,7 +38,16 @@ def serve(host: str, port: int) -> None:
 
     from handoff.api.main import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="info", ws_max_size=65_536)
+    # No per-message compression: chat frames are small, and a deflate context per websocket costs about 300 KB
+    # (a thousand customers: 300 MB) and CPU on every frame.
+    uvicorn.run(
+        create_app(get_settings()),
+        host=host,
+        port=port,
+        log_level="info",
+        ws_max_size=65_536,
+        ws_per_message_deflate=False,
+    )
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -18,6 +18,7 @@ import hmac
 import logging
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,6 +74,21 @@ def _hasher() -> PasswordHash:
     return PasswordHash.recommended()
 
 
+# Argon2id with the recommended parameters takes 64 MiB per hash: at most two at a time, so fifty agents signing
+# in at once cost 128 MiB of memory for a moment, not 64 MiB times the thread pool.
+_HASHING = asyncio.Semaphore(2)
+
+
+async def _verify(password: str, stored: str) -> bool:
+    async with _HASHING:
+        return bool(await asyncio.to_thread(_hasher().verify, password, stored))
+
+
+async def _hash(password: str) -> str:
+    async with _HASHING:
+        return await asyncio.to_thread(hash_password, password)
+
+
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return _hasher().hash(secrets.token_urlsafe(16))
@@ -123,7 +139,7 @@ async def create_user(
         id=uuid.uuid4().hex,
         username=username,
         display_name=display_name.strip(),
-        password_hash=await asyncio.to_thread(hash_password, password),
+        password_hash=await _hash(password),
         role=role,
         skills=list(dict.fromkeys(skills)),
         max_chats=max_chats,
@@ -137,7 +153,7 @@ async def create_user(
 async def set_password(session: AsyncSession, *, user: StaffUser, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password: at least {MIN_PASSWORD_LENGTH} characters")
-    user.password_hash = await asyncio.to_thread(hash_password, password)
+    user.password_hash = await _hash(password)
     await session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
 
 
@@ -159,7 +175,7 @@ async def authenticate(session: AsyncSession, *, username: str, password: str) -
     """The active user with this username and password, or None (in the same time either way)."""
     user = await get_user_by_username(session, username=username)
     stored = user.password_hash if user is not None else _dummy_hash()
-    valid = await asyncio.to_thread(_hasher().verify, password, stored)
+    valid = await _verify(password, stored)
     if user is None or not valid or not user.is_active:
         return None
     return user
@@ -203,6 +219,43 @@ async def close_session(session: AsyncSession, *, token: str) -> None:
 def csrf_matches(csrf_token_hash: str, given: str | None) -> bool:
     """Whether a request's CSRF token is the session's (compared in constant time)."""
     return bool(given) and hmac.compare_digest(sha256(given or ""), csrf_token_hash)
+
+
+@dataclass(frozen=True)
+class ResolvedSession:
+    staff: StaffIdentity
+    csrf_token_hash: str
+    expires_at: dt.datetime
+
+
+class SessionCache:
+    """Sessions resolved in the last few seconds, in this process: a console sends many requests a minute, and
+    each would otherwise read two rows. A session signed out (or a user deactivated) elsewhere is refused by this
+    process within ``ttl_seconds``; the process that signs a session out drops it at once."""
+
+    def __init__(self, *, ttl_seconds: float = 5.0, max_entries: int = 10_000):
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, ResolvedSession]] = {}
+
+    def get(self, token: str, *, now: dt.datetime) -> ResolvedSession | None:
+        key = sha256(token)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        cached_at, resolved = entry
+        if time.monotonic() - cached_at > self.ttl_seconds or resolved.expires_at <= now:
+            self._entries.pop(key, None)
+            return None
+        return resolved
+
+    def put(self, token: str, resolved: ResolvedSession) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[sha256(token)] = (time.monotonic(), resolved)
+
+    def drop(self, token: str) -> None:
+        self._entries.pop(sha256(token), None)
 
 
 class SignInLimiter:

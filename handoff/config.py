@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # The handling time assumed for wait estimates until the skill has its own history.
     default_handle_seconds: int = Field(default=300, ge=30)
     queue_tick_seconds: float = Field(default=0.5, gt=0)
-    reconcile_seconds: float = Field(default=15.0, gt=0)
+    reconcile_seconds: float = Field(default=30.0, gt=0)
     # The clock reads this instant when the process starts (a demo or test of the night shift), then runs.
     hub_clock_start: dt.datetime | None = None
 

@@ -31,6 +31,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -60,6 +61,11 @@ _RATE_COMMAND = re.compile(r"/rate(\{.*\})")
 # Customer messages: stored, then answered (the assistant replied), relayed (kept for a person), or
 # unanswered (the assistant was down; a retry asks again).
 DONE_STATUSES = frozenset({"answered", "relayed"})
+
+
+def _is_command(text: str) -> bool:
+    """The hub's own commands, which it answers itself in any mode."""
+    return text in (LEAVE_QUEUE_PAYLOAD, REQUEST_HUMAN_PAYLOAD) or rating_command(text) is not None
 
 
 def rating_command(text: str) -> int | None:
@@ -174,15 +180,25 @@ class ConversationService:
             )
         await self._check_rate(conversation.id)
         async with self._conversation_lock(conversation.id), self.sessions() as session:
-            message, replies, done = await self._store_or_find(
-                session, conversation=conversation, client_msg_id=client_msg_id, text=text
-            )
-            if on_stored is not None:
-                await on_stored(message)
             current = await crud.get_conversation(session, conversation_id=conversation.id)
             if current is None:
                 raise NotFound("No such conversation.", code="conversation_not_found")
+            # Words for a person (not a hub command) are handled once stored: one transaction, nothing else.
+            for_a_person = current.mode in (ConversationMode.QUEUED, ConversationMode.AGENT) and not _is_command(text)
+            message, replies, done = await self._store_or_find(
+                session,
+                conversation_id=current.id,
+                client_msg_id=client_msg_id,
+                text=text,
+                status="relayed" if for_a_person else "stored",
+            )
+            if sa_inspect(current).expired:  # a refused insert (a retry) rolled back and expired it
+                await session.refresh(current)
+            if on_stored is not None:
+                await on_stored(message)
             if done:
+                if for_a_person and not replies:
+                    return await self._relayed(message, current)
                 return await self._outcome(message, replies, current.id)
             score = rating_command(message.text)
             if score is not None:
@@ -194,16 +210,21 @@ class ConversationService:
                 elif message.text == REQUEST_HUMAN_PAYLOAD:
                     replies = await self.handoffs.remind_position(session, conversation=current)
                 return await self._finish_without_assistant(session, message, replies, current.id)
-            if current.mode == ConversationMode.AGENT:
-                return await self._finish_without_assistant(session, message, [], current.id)
-            if message.text == LEAVE_QUEUE_PAYLOAD:
-                # A stale button from an earlier queue: nothing to leave, nothing for the assistant.
+            if current.mode == ConversationMode.AGENT or message.text == LEAVE_QUEUE_PAYLOAD:
+                # With an agent nothing goes to the assistant; a stale "leave the queue" button has nothing to do.
                 return await self._finish_without_assistant(session, message, [], current.id)
             if current.mode == ConversationMode.CLOSED:
                 current.mode = ConversationMode.BOT
                 await session.commit()
                 await self._publish_mode(current.id, ConversationMode.BOT)
             return await self._ask_assistant(session, conversation=current, message=message)
+
+    async def _relayed(self, message: Message, conversation: Conversation) -> PostOutcome:
+        """A message kept for a person: the mode as it was, and the place in the queue while waiting."""
+        status = (
+            await self.handoffs.queue_status(conversation.id) if conversation.mode == ConversationMode.QUEUED else None
+        )
+        return PostOutcome(message=message, replies=[], mode=conversation.mode, queue=status)
 
     async def _outcome(self, message: Message, replies: list[Message], conversation_id: str) -> PostOutcome:
         mode, status = await self.state(conversation_id=conversation_id)
@@ -221,36 +242,37 @@ class ConversationService:
         return await self._outcome(message, replies, conversation_id)
 
     async def _store_or_find(
-        self, session: AsyncSession, *, conversation: Conversation, client_msg_id: str, text: str
+        self, session: AsyncSession, *, conversation_id: str, client_msg_id: str, text: str, status: str
     ) -> tuple[Message, list[Message], bool]:
-        """Store the message once; a retry with the same client id finds it (and its replies, if handled)."""
-        existing = await crud.get_message_by_client_id(
-            session, conversation_id=conversation.id, client_msg_id=client_msg_id
-        )
-        if existing is None:
-            try:
-                message = await crud.add_message(
-                    session,
-                    conversation_id=conversation.id,
-                    sender="customer",
-                    text=text,
-                    client_msg_id=client_msg_id,
-                )
-                await session.commit()
-            except IntegrityError:
-                # The same client id stored concurrently by another instance while Redis was unavailable.
-                await session.rollback()
-                existing = await crud.get_message_by_client_id(
-                    session, conversation_id=conversation.id, client_msg_id=client_msg_id
-                )
-                if existing is None:
-                    raise
-            else:
-                await realtime.publish_to_conversation(
-                    self.redis, conversation.id, MessageEvent.model_validate({"message": message_out(message)})
-                )
-                return message, [], False
-        replies = list(await crud.list_replies_to(session, conversation_id=conversation.id, seq=existing.seq))
+        """Store the message once; a retry with the same client id finds it (and its replies, if handled). A
+        message stored as ``relayed`` is handled by being stored: it comes back as done.
+
+        The insert is tried first and the unique constraint on (conversation, client id) tells a retry: the
+        common case costs no extra read. A refused insert rolls back, sequence number included, so no number is
+        lost; the caller's objects are expired by the rollback and read again on their next use."""
+        try:
+            message = await crud.add_message(
+                session,
+                conversation_id=conversation_id,
+                sender="customer",
+                text=text,
+                client_msg_id=client_msg_id,
+                status=status,
+            )
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            existing = await crud.get_message_by_client_id(
+                session, conversation_id=conversation_id, client_msg_id=client_msg_id
+            )
+            if existing is None:
+                raise
+        else:
+            await realtime.publish_to_conversation(
+                self.redis, conversation_id, MessageEvent.model_validate({"message": message_out(message)})
+            )
+            return message, [], status in DONE_STATUSES
+        replies = list(await crud.list_replies_to(session, conversation_id=conversation_id, seq=existing.seq))
         return existing, replies, existing.status in DONE_STATUSES
 
     def _metadata(self, conversation: Conversation) -> dict[str, Any]:

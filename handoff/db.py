@@ -40,7 +40,8 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # A pool big enough for the hub's concurrency: an overflow connection is opened and closed per use.
+    return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff import crud, realtime, system_texts
 from handoff.agents import StaffIdentity
-from handoff.clock import Clock, epoch_ms
+from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.errors import Conflict, Forbidden, InvalidInput, NotFound
 from handoff.hours import BusinessHours
@@ -109,6 +109,8 @@ class Opening:
     language: str
     since_ms: int
     messages: list[Message]
+    # What an offer shows the agent (kept with the chat in Redis).
+    summary: dict[str, Any]
 
 
 def resumable_form(journey_stage: str | None) -> str | None:
@@ -162,17 +164,6 @@ class HandoffService:
                 pipe.ltrim(key, 0, HANDLE_HISTORY - 1)
                 await pipe.execute()
 
-    async def _staffing(self, skill: str) -> tuple[int, int]:
-        """(chats the online agents with this skill can hold, how many of those places are free now)."""
-        now = epoch_ms(self.clock)
-        capacity = free = 0
-        for agent in await self.queue.agents():
-            fresh = agent.seen_ms >= now - self.queue.timings.stale_ms
-            if agent.status == "online" and fresh and skill in agent.skills:
-                capacity += agent.capacity
-                free += max(agent.capacity - agent.load, 0)
-        return capacity, free
-
     def _eta(self, position: int, capacity: int, free: int, avg_handle: float) -> int:
         if position <= free:
             return 0
@@ -180,7 +171,7 @@ class HandoffService:
 
     async def estimate(self, skill: str, position: int) -> int | None:
         """Seconds until an agent is likely to take the chat at this position; None when nobody can."""
-        capacity, free = await self._staffing(skill)
+        capacity, free = await self.queue.staffing(skill)
         if capacity == 0:
             return None
         return self._eta(position, capacity, free, await self.average_handle_seconds(skill))
@@ -220,7 +211,7 @@ class HandoffService:
         if not self.hours.is_open(skill, now):
             outcome, agents_back_at = "after_hours", self.hours.next_open(skill, now)
         else:
-            capacity, free = await self._staffing(skill)
+            capacity, free = await self.queue.staffing(skill)
             position = await self.queue.position_if_queued(skill=skill, priority=priority, since_ms=since_ms)
             if capacity == 0:
                 outcome = "no_agent"
@@ -285,6 +276,8 @@ class HandoffService:
             skill,
             priority,
         )
+        recent = packet.get("recent_messages")
+        last_message = mask_text(str(recent[-1]))[:200] if isinstance(recent, list) and recent else None
         return Opening(
             handoff_id=handoff.id,
             conversation_id=conversation.id,
@@ -294,6 +287,7 @@ class HandoffService:
             language=language,
             since_ms=since_ms,
             messages=[message],
+            summary={**handoff_summary(handoff, now), "last_message": last_message},
         )
 
     async def finish_opening(self, opening: Opening) -> QueueStatus | None:
@@ -308,6 +302,7 @@ class HandoffService:
                 since_ms=opening.since_ms,
                 handoff_id=opening.handoff_id,
                 language=opening.language,
+                summary=opening.summary,
             )
         except RedisError:
             # Stored in SQL as queued: the reconciler puts it in line when Redis is back.
@@ -315,7 +310,8 @@ class HandoffService:
             return QueueStatus(position=1, eta_seconds=0)
         await self.dispatch_all()
         status = await self.queue_status(opening.conversation_id)
-        await self._publish_mode(opening.conversation_id, await self._mode_of(opening.conversation_id), status)
+        if status is not None:  # None: an agent has already taken it, and said so with their own mode event
+            await self._publish_mode(opening.conversation_id, ConversationMode.QUEUED, status)
         await self._tell_consoles()
         return status
 
@@ -437,26 +433,40 @@ class HandoffService:
         return made
 
     async def _announce_offer(self, offer: Offer) -> None:
-        """Tell the agent first (the offer's clock is running), then record it."""
-        async with self.sessions() as session:
-            conversation = await crud.get_conversation(session, conversation_id=offer.conversation_id)
-            handoff = await self._current_handoff(session, conversation, for_update=False) if conversation else None
-            summary = handoff_summary(handoff, self.clock.now()) if handoff is not None else None
-            last = await crud.latest_customer_message(session, conversation_id=offer.conversation_id)
-            await self._to_staff(
-                offer.agent_id,
-                OfferEvent.model_validate(
-                    {
-                        "conversation_id": offer.conversation_id,
-                        "expires_at": dt.datetime.fromtimestamp(offer.expires_ms / 1000, dt.UTC),
-                        "handoff": summary,
-                        "last_message": mask_text(last.text)[:200] if last is not None else None,
-                    }
-                ),
-            )
-            if handoff is not None:
-                session.add(HandoffEvent(handoff_id=handoff.id, kind="offered", agent_id=offer.agent_id))
+        """Tell the agent first (the offer's clock is running; what it shows came with the chat), then record it."""
+        summary = dict(offer.summary) if offer.summary else await self._offer_summary(offer.conversation_id)
+        if summary:
+            queued_at = dt.datetime.fromisoformat(str(summary["queued_at"]))
+            summary["waited_seconds"] = max(int((self.clock.now() - queued_at).total_seconds()), 0)
+        last_message = summary.pop("last_message", None) if summary else None
+        await self._to_staff(
+            offer.agent_id,
+            OfferEvent.model_validate(
+                {
+                    "conversation_id": offer.conversation_id,
+                    "expires_at": dt.datetime.fromtimestamp(offer.expires_ms / 1000, dt.UTC),
+                    "handoff": summary or None,
+                    "last_message": last_message,
+                }
+            ),
+        )
+        if summary:
+            async with self.sessions() as session:
+                session.add(HandoffEvent(handoff_id=int(summary["id"]), kind="offered", agent_id=offer.agent_id))
                 await session.commit()
+
+    async def _offer_summary(self, conversation_id: str) -> dict[str, Any] | None:
+        """What an offer shows, from SQL (for a chat put back in line by the reconciler)."""
+        async with self.sessions() as session:
+            conversation = await crud.get_conversation(session, conversation_id=conversation_id)
+            handoff = await self._current_handoff(session, conversation, for_update=False) if conversation else None
+            if handoff is None:
+                return None
+            last = await crud.latest_customer_message(session, conversation_id=conversation_id)
+        return {
+            **handoff_summary(handoff, self.clock.now()),
+            "last_message": mask_text(last.text)[:200] if last else None,
+        }
 
     # ---- agents: the chat ----------------------------------------------------------------------------------
 
@@ -690,7 +700,7 @@ class HandoffService:
             waiting = await self.queue.waiting(skill)
             if not waiting:
                 continue
-            capacity, free = await self._staffing(skill)
+            capacity, free = await self.queue.staffing(skill)
             avg = await self.average_handle_seconds(skill)
             told = await answer(self.redis.hmget(TOLD_KEY, waiting))
             changed: dict[str, str] = {}
@@ -713,15 +723,21 @@ class HandoffService:
         except RedisError:
             return
         async with self.sessions() as session:
+            # The columns it compares, not whole rows: the packets of a thousand open chats are not needed here.
             rows = (
-                (
-                    await session.execute(
-                        select(Handoff).where(Handoff.status.in_([HandoffStatus.QUEUED, HandoffStatus.ASSIGNED]))
-                    )
+                await session.execute(
+                    select(
+                        Handoff.id,
+                        Handoff.conversation_id,
+                        Handoff.status,
+                        Handoff.agent_id,
+                        Handoff.skill,
+                        Handoff.priority,
+                        Handoff.language,
+                        Handoff.queued_at,
+                    ).where(Handoff.status.in_([HandoffStatus.QUEUED, HandoffStatus.ASSIGNED]))
                 )
-                .scalars()
-                .all()
-            )
+            ).all()
             active = {h.conversation_id: h for h in rows}
         seen: set[str] = set()
         for conversation_id, handoff in active.items():
@@ -924,11 +940,6 @@ class HandoffService:
                 HandoffEvent(handoff_id=conversation.current_handoff_id, kind=kind, agent_id=agent_id, detail=detail)
             )
             await session.commit()
-
-    async def _mode_of(self, conversation_id: str) -> ConversationMode:
-        async with self.sessions() as session:
-            conversation = await crud.get_conversation(session, conversation_id=conversation_id)
-        return ConversationMode(conversation.mode) if conversation else ConversationMode.BOT
 
     # ---- publishing ----------------------------------------------------------------------------------------
 

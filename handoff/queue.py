@@ -26,6 +26,7 @@ lost it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -80,15 +81,16 @@ local function is_excluded(cid, aid, now)
 end
 """
 
-# KEYS: none. ARGV: cid, skill, rank, since, handoff_id, language. Returns [state, skill] (state of an existing
-# chat when it was already queued: enqueueing twice is harmless).
+# KEYS: none. ARGV: cid, skill, rank, since, handoff_id, language, summary (what an offer shows the agent, JSON;
+# may be empty). Returns [state, skill] (state of an existing chat when it was already queued: enqueueing twice is
+# harmless).
 _ENQUEUE = """
 local cid = ARGV[1]
 local key = P .. 'chat:' .. cid
 local state = redis.call('HGET', key, 'state')
 if state then return {state, redis.call('HGET', key, 'skill')} end
 redis.call('HSET', key, 'skill', ARGV[2], 'rank', ARGV[3], 'since', ARGV[4], 'state', 'waiting', 'agent', '',
-  'expires', 0, 'handoff', ARGV[5], 'language', ARGV[6])
+  'expires', 0, 'handoff', ARGV[5], 'language', ARGV[6], 'summary', ARGV[7])
 redis.call('ZADD', P .. 'wait:' .. ARGV[2], tonumber(ARGV[3]) * 1e13 + tonumber(ARGV[4]), cid)
 redis.call('SADD', P .. 'chats', cid)
 return {'waiting', ARGV[2]}
@@ -96,7 +98,7 @@ return {'waiting', ARGV[2]}
 
 # ARGV: now, stale_ms, offer_ms, skills (comma-separated, every skill). One offer: the best-ranked waiting chat
 # that some eligible agent may take, to the least loaded of them (then the one offered to longest ago).
-# Returns [cid, aid, expires] or nil.
+# Returns [cid, aid, expires, skill, summary] or nil.
 _DISPATCH = """
 local now, stale, offer_ms = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local agents = {}
@@ -134,7 +136,8 @@ redis.call('ZADD', P .. 'offers', expires, best.cid)
 redis.call('HINCRBY', P .. 'agent:' .. best.agent.id, 'load', 1)
 redis.call('HSET', P .. 'agent:' .. best.agent.id, 'last', now)
 redis.call('SADD', P .. 'agent:' .. best.agent.id .. ':chats', best.cid)
-return {best.cid, best.agent.id, tostring(expires)}
+return {best.cid, best.agent.id, tostring(expires), best.skill,
+  redis.call('HGET', P .. 'chat:' .. best.cid, 'summary') or ''}
 """
 
 # ARGV: cid, aid, now. Returns 'ok', 'already' (accepted before), or why not: 'gone', 'taken', 'not_offered',
@@ -303,6 +306,23 @@ end
 return out
 """
 
+# ARGV: skill, now, stale_ms. Returns [capacity, free]: the chats the present, online agents with the skill can
+# hold at once, and how many of those places are free now (for wait estimates; one round trip, however many
+# agents there are).
+_STAFFING = """
+local now, stale = tonumber(ARGV[2]), tonumber(ARGV[3])
+local capacity, free = 0, 0
+for _, aid in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
+  local a = redis.call('HMGET', P .. 'agent:' .. aid, 'status', 'skills', 'capacity', 'load', 'seen')
+  if a[1] == 'online' and tonumber(a[5] or 0) >= now - stale and has(a[2], ARGV[1]) then
+    local cap, load = tonumber(a[3] or 0), tonumber(a[4] or 0)
+    capacity = capacity + cap
+    if cap > load then free = free + cap - load end
+  end
+end
+return {capacity, free}
+"""
+
 # ARGV: aid, now. Returns the agent's status ('offline' when the hub has let them go, so the console can say
 # so), or nil for an agent the queue does not know.
 _HEARTBEAT = """
@@ -319,6 +339,8 @@ class Offer:
     conversation_id: str
     agent_id: str
     expires_ms: int
+    # What the agent is shown, as stored when the chat was queued (None: read it from SQL).
+    summary: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -389,6 +411,7 @@ class AgentQueue:
                 "assign_to_agent": _ASSIGN_TO_AGENT,
                 "presence": _PRESENCE,
                 "heartbeat": _HEARTBEAT,
+                "staffing": _STAFFING,
             }.items()
         }
 
@@ -401,13 +424,23 @@ class AgentQueue:
     # ---- chats ---------------------------------------------------------------------------------------------
 
     async def enqueue(
-        self, *, conversation_id: str, skill: str, priority: str, since_ms: int, handoff_id: int, language: str
+        self,
+        *,
+        conversation_id: str,
+        skill: str,
+        priority: str,
+        since_ms: int,
+        handoff_id: int,
+        language: str,
+        summary: dict[str, Any] | None = None,
     ) -> str:
-        """Queue a chat (no-op when it is already queued); returns its state."""
+        """Queue a chat (no-op when it is already queued); returns its state. ``summary`` travels with the offer,
+        so an offer goes out without a database read."""
         if skill not in self.skills:
             raise ValueError(f"unknown skill {skill!r}")
+        packed = json.dumps(summary, ensure_ascii=False, default=str) if summary else ""
         state, _ = await self._run(
-            "enqueue", conversation_id, skill, PRIORITY_RANK[priority], since_ms, handoff_id, language
+            "enqueue", conversation_id, skill, PRIORITY_RANK[priority], since_ms, handoff_id, language, packed
         )
         return str(state)
 
@@ -418,7 +451,10 @@ class AgentQueue:
         )
         if not result:
             return None
-        return Offer(conversation_id=result[0], agent_id=result[1], expires_ms=int(result[2]))
+        summary = json.loads(result[4]) if result[4] else None
+        if summary is not None:
+            summary["skill"] = result[3]  # a transfer may have changed it
+        return Offer(conversation_id=result[0], agent_id=result[1], expires_ms=int(result[2]), summary=summary)
 
     async def accept(self, *, conversation_id: str, agent_id: str) -> str:
         return str(await self._run("accept", conversation_id, agent_id, self._now()))
@@ -550,14 +586,10 @@ class AgentQueue:
         chats = await answer(self.redis.smembers(f"{P}agent:{agent_id}:chats"))
         return _agent_entry(agent_id, raw, sorted(str(c) for c in chats))
 
-    async def capacity_online(self, skill: str) -> int:
-        """Chats the present, online agents with this skill can hold at once (0: nobody to take it)."""
-        now = self._now()
-        return sum(
-            a.capacity
-            for a in await self.agents()
-            if a.status == "online" and skill in a.skills and a.seen_ms >= now - self.timings.stale_ms
-        )
+    async def staffing(self, skill: str) -> tuple[int, int]:
+        """(chats the present, online agents with this skill can hold at once, how many places are free now)."""
+        capacity, free = await self._run("staffing", skill, self._now(), self.timings.stale_ms)
+        return int(capacity), int(free)
 
 
 def _chat_entry(conversation_id: str, raw: dict[str, Any]) -> ChatEntry:

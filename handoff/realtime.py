@@ -90,8 +90,10 @@ class Subscription:
 class Broker:
     """The process's one pub/sub connection, shared by every local websocket."""
 
-    def __init__(self, redis: Redis):
-        self.redis = redis
+    def __init__(self, redis_url: str):
+        # Its own connection, with no read timeout (a quiet channel is not an error) and a health check that
+        # finds a dead connection within half a minute.
+        self.redis = Redis.from_url(redis_url, decode_responses=True, socket_timeout=None, health_check_interval=30)
         self._listeners: dict[str, set[Subscription]] = {}
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
@@ -111,6 +113,7 @@ class Broker:
             with contextlib.suppress(BaseException):
                 await self._reader
         await self._close_pubsub()
+        await self.redis.aclose()
 
     async def _add(self, channel: str, subscription: Subscription) -> None:
         async with self._lock:
@@ -152,10 +155,8 @@ class Broker:
                 await self._connect()
                 delay = 0.2
                 self._fan_out_resync()
-                while not self._closing:
-                    # A bounded wait, not listen(): the client's socket timeout would end a quiet listen().
-                    raw = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                    if raw is not None and raw.get("type") == "message":
+                async for raw in self._pubsub.listen():
+                    if raw.get("type") == "message":
                         self._fan_out(str(raw["channel"]), raw["data"])
             except asyncio.CancelledError:
                 raise

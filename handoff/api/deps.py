@@ -1,6 +1,10 @@
 """Typed FastAPI dependencies: what a route needs, built once at start-up and kept on ``app.state``.
 
-Staff authentication lives here too: ``CurrentStaff`` reads the session cookie; ``StaffWrite`` also requires the
+Every dependency is ``async def``: FastAPI runs a plain ``def`` dependency in a worker thread, and a thread hop
+for each of them on every request cost more CPU than the request itself under load (bench/handoff.py).
+
+Staff authentication lives here too: ``CurrentStaff`` reads the session cookie (resolved sessions are kept a few
+seconds per process, handoff/agents.py ``SessionCache``); ``StaffWrite`` also requires the
 CSRF token (header ``X-CSRF-Token``, the value of the ``hub_csrf`` cookie the sign-in set) and an allowed
 ``Origin`` on every request that changes something; ``Supervisor`` requires a supervising role. The websocket
 has no headers of its own to carry a CSRF token, so its handshake is checked by Origin and cookie instead
@@ -31,37 +35,37 @@ CSRF_COOKIE = "hub_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_redis(request: Request) -> Redis:
+async def get_redis(request: Request) -> Redis:
     redis: Redis = request.app.state.redis
     return redis
 
 
-def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
     return sessions
 
 
-def get_conversations(request: Request) -> ConversationService:
+async def get_conversations(request: Request) -> ConversationService:
     service: ConversationService = request.app.state.conversations
     return service
 
 
-def get_handoffs(request: Request) -> HandoffService:
+async def get_handoffs(request: Request) -> HandoffService:
     service: HandoffService = request.app.state.handoffs
     return service
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_suggestions(request: Request) -> SuggestionClient:
+async def get_suggestions(request: Request) -> SuggestionClient:
     client: SuggestionClient = request.app.state.suggestions
     return client
 
@@ -75,7 +79,7 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
 SuggestionsDep = Annotated[SuggestionClient, Depends(get_suggestions)]
 
 
-def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
+async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
@@ -106,26 +110,43 @@ def origin_allowed(origin: str | None, *, host: str | None, settings: Settings) 
 
 
 async def staff_from_cookie(
-    *, token: str | None, sessions: async_sessionmaker[AsyncSession], clock: Clock
-) -> tuple[StaffIdentity, str] | None:
-    """The signed-in staff member of a session cookie and the session's CSRF hash, or None."""
+    *, token: str | None, sessions: async_sessionmaker[AsyncSession], clock: Clock, cache: agents.SessionCache
+) -> agents.ResolvedSession | None:
+    """The signed-in staff member of a session cookie (with the session's CSRF hash), or None."""
     if not token:
         return None
+    now = clock.now()
+    cached = cache.get(token, now=now)
+    if cached is not None:
+        return cached
     async with sessions() as session:
-        found = await agents.resolve_session(session, token=token, now=clock.now())
+        found = await agents.resolve_session(session, token=token, now=now)
     if found is None:
         return None
     user, row = found
-    return StaffIdentity.of(user), row.csrf_token_hash
+    resolved = agents.ResolvedSession(StaffIdentity.of(user), row.csrf_token_hash, row.expires_at)
+    cache.put(token, resolved)
+    return resolved
 
 
-async def get_current_staff(request: Request, sessions: SessionsDep, clock: ClockDep) -> StaffIdentity:
-    found = await staff_from_cookie(token=request.cookies.get(SESSION_COOKIE), sessions=sessions, clock=clock)
+async def get_session_cache(request: Request) -> agents.SessionCache:
+    cache: agents.SessionCache = request.app.state.session_cache
+    return cache
+
+
+SessionCacheDep = Annotated[agents.SessionCache, Depends(get_session_cache)]
+
+
+async def get_current_staff(
+    request: Request, sessions: SessionsDep, clock: ClockDep, cache: SessionCacheDep
+) -> StaffIdentity:
+    found = await staff_from_cookie(
+        token=request.cookies.get(SESSION_COOKIE), sessions=sessions, clock=clock, cache=cache
+    )
     if found is None:
         raise Unauthorized("Please sign in.", code="not_signed_in")
-    staff, csrf_hash = found
-    request.state.csrf_hash = csrf_hash
-    return staff
+    request.state.csrf_hash = found.csrf_token_hash
+    return found.staff
 
 
 CurrentStaff = Annotated[StaffIdentity, Depends(get_current_staff)]

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from handoff.agents import SessionCache
 from handoff.api.routes import console, console_ws, conversations, health, pages, websocket
 from handoff.clock import Clock, SystemClock
 from handoff.config import Settings, get_settings
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.sessions = create_sessionmaker(engine)
         app.state.redis = redis
         app.state.http = httpx.AsyncClient(timeout=5.0)
-        app.state.broker = Broker(redis)
+        app.state.broker = Broker(settings.redis_url)
+        app.state.session_cache = SessionCache()
         queue = AgentQueue(
             redis,
             clock=clock,

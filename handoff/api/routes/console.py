@@ -21,6 +21,7 @@ from handoff.api.deps import (
     CurrentStaff,
     HandoffsDep,
     RedisDep,
+    SessionCacheDep,
     SessionsDep,
     SettingsDep,
     StaffWrite,
@@ -127,12 +128,16 @@ async def sign_in(
 
 
 @router.delete("/session", status_code=status.HTTP_204_NO_CONTENT)
-async def sign_out(request: Request, staff: StaffWrite, sessions: SessionsDep, handoffs: HandoffsDep) -> Response:
+async def sign_out(
+    request: Request, staff: StaffWrite, sessions: SessionsDep, handoffs: HandoffsDep, cache: SessionCacheDep
+) -> Response:
     if staff.role.value != "account_manager":
         await handoffs.set_presence(staff=staff, status="offline")
+    token = request.cookies.get(SESSION_COOKIE, "")
     async with sessions() as session:
-        await agents.close_session(session, token=request.cookies.get(SESSION_COOKIE, ""))
+        await agents.close_session(session, token=token)
         await session.commit()
+    cache.drop(token)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")

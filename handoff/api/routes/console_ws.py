@@ -49,13 +49,16 @@ async def console_socket(websocket: WebSocket) -> None:
         await websocket.close(code=4403)
         return
     found = await staff_from_cookie(
-        token=websocket.cookies.get(SESSION_COOKIE), sessions=app.state.sessions, clock=app.state.clock
+        token=websocket.cookies.get(SESSION_COOKIE),
+        sessions=app.state.sessions,
+        clock=app.state.clock,
+        cache=app.state.session_cache,
     )
-    if found is None or found[0].role not in CONSOLE_ROLES:
+    if found is None or found.staff.role not in CONSOLE_ROLES:
         await websocket.close(code=4401)
         return
     await websocket.accept()
-    await ConsoleSocket(websocket, found[0], app.state.handoffs, app.state.broker).serve()
+    await ConsoleSocket(websocket, found.staff, app.state.handoffs, app.state.broker).serve()
 
 
 class ConsoleSocket:
