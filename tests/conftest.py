@@ -18,9 +18,11 @@ import httpx
 import psycopg
 import pytest
 import redis
+from playwright.async_api import Browser, async_playwright
 
 from lending_core.config import Settings as LendingSettings
 from lending_core.testing import TEST_API_KEY, prepare_database
+from tests.utils.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.utils.factories import TEST_CUSTOMER_TOKEN_SECRET
 from tests.utils.lending import start_lending_core
 from tests.utils.services import REPO, Service, answers_200, free_port, start_service
@@ -276,3 +278,11 @@ async def hub_client(hub: Service, clean_hub_state: None) -> AsyncIterator[httpx
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,23 +17,14 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from playwright.async_api import Browser, BrowserContext, Dialog, Page, WebSocketRoute, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Dialog, Page, WebSocketRoute, expect
 
-from tests.utils.factories import auth, create_conversation, customer_token, message_body
+from tests.utils.customers import Customer, new_customer
+from tests.utils.factories import auth, customer_token
 from tests.utils.services import LOG_DIR, Service
 from tests.utils.staff import STAFF_PASSWORD, ConsoleClient, create_staff
 from textkit.masking import mask_text
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WAIT_MS = 15_000
 # What the page's scripts see before anything else: a record of every CSP violation (a payload that became an
 # element with an inline handler or a javascript: URL would be blocked by the policy and show up here).
@@ -46,56 +36,12 @@ document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.
 # ---- the customer -------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Customer:
-    http: httpx.AsyncClient
-    conversation: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return str(self.conversation["conversation_id"])
-
-    async def say(self, text: str) -> dict[str, Any]:
-        response = await self.http.post(
-            f"/api/v1/conversations/{self.id}/messages", json=message_body(text), headers=auth(self.conversation)
-        )
-        assert response.status_code == 200, response.text
-        return dict(response.json())
-
-    async def ask_for_a_person(self) -> None:
-        answer = await self.say("转人工")
-        assert answer["mode"] == "queued", answer
-
-    async def transcript(self) -> list[dict[str, Any]]:
-        response = await self.http.get(f"/api/v1/conversations/{self.id}/messages", headers=auth(self.conversation))
-        assert response.status_code == 200, response.text
-        return list(response.json()["messages"])
-
-    async def wait_for(
-        self, found: Callable[[list[dict[str, Any]]], bool], *, what: str, seconds: float = 20
-    ) -> list[dict[str, Any]]:
-        """The transcript once ``found`` says it has what we wait for (polled: the customer has no page here)."""
-        deadline = asyncio.get_running_loop().time() + seconds
-        while True:
-            messages = await self.transcript()
-            if found(messages):
-                return messages
-            if asyncio.get_running_loop().time() > deadline:
-                texts = [(m["sender"], m["text"]) for m in messages]
-                raise AssertionError(f"the customer never received {what}: {texts}")
-            await asyncio.sleep(0.2)
-
-
 async def eventually(condition: Callable[[], bool], *, what: str, seconds: float = 15) -> None:
     deadline = asyncio.get_running_loop().time() + seconds
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"never happened: {what}")
         await asyncio.sleep(0.1)
-
-
-async def new_customer(http: httpx.AsyncClient, language: str = "zh", **body: Any) -> Customer:
-    return Customer(http, await create_conversation(http, language=language, **body))
 
 
 # ---- the console pages --------------------------------------------------------------------------------------
@@ -106,14 +52,6 @@ class Console:
     page: Page
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 OpenConsole = Callable[..., Awaitable[Console]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import psycopg
@@ -14,40 +13,12 @@ import websockets
 
 from tests.conftest import _libpq
 from tests.handoff.test_websocket import next_event, ws_url
-from tests.utils.factories import auth, create_conversation, message_body
+from tests.utils.customers import Customer, new_customer
+from tests.utils.factories import auth
 from tests.utils.services import Service
 from tests.utils.staff import ConsoleClient, create_staff, signed_in
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-class Customer:
-    """A customer on the customer REST API."""
-
-    def __init__(self, client: httpx.AsyncClient, conversation: dict[str, Any]):
-        self.client = client
-        self.conversation = conversation
-        self.id = str(conversation["conversation_id"])
-
-    async def say(self, text: str, *, expect: int = 200) -> dict[str, Any]:
-        response = await self.client.post(
-            f"/api/v1/conversations/{self.id}/messages", json=message_body(text), headers=auth(self.conversation)
-        )
-        assert response.status_code == expect, response.text
-        return dict(response.json())
-
-    async def transcript(self) -> list[dict[str, Any]]:
-        response = await self.client.get(f"/api/v1/conversations/{self.id}/messages", headers=auth(self.conversation))
-        return list(response.json()["messages"])
-
-    async def state(self) -> dict[str, Any]:
-        response = await self.client.get(f"/api/v1/conversations/{self.id}", headers=auth(self.conversation))
-        assert response.status_code == 200, response.text
-        return dict(response.json())
-
-
-async def new_customer(client: httpx.AsyncClient, **body: Any) -> Customer:
-    return Customer(client, await create_conversation(client, **body))
 
 
 @pytest.fixture
@@ -74,6 +45,14 @@ async def take(console: ConsoleClient, customer: Customer) -> None:
     response = await console.accept(customer.id)
     assert response.status_code == 204, response.text
     await console.next_event("chat_assigned", conversation_id=customer.id)
+
+
+async def with_an_agent(console: ConsoleClient, client: httpx.AsyncClient, text: str = "转人工") -> Customer:
+    """A new customer who asks for a person, and the console that takes the chat."""
+    customer = await new_customer(client, language="en" if text.isascii() else "zh")
+    await customer.say(text)
+    await take(console, customer)
+    return customer
 
 
 # ---- the hub acts on the packet -----------------------------------------------------------------------------
@@ -222,9 +201,7 @@ async def test_hand_back_resumes_the_form_the_customer_was_in(hub_client: httpx.
 async def test_close_asks_for_a_rating_once(
     hub: Service, hub_client: httpx.AsyncClient, li: ConsoleClient, hub_database_url: str
 ) -> None:
-    customer = await new_customer(hub_client, language="en")
-    await customer.say("talk to a person")
-    await take(li, customer)
+    customer = await with_an_agent(li, hub_client, "talk to a person")
 
     async with websockets.connect(ws_url(hub, customer.conversation)) as socket:
         response = await li.post(
@@ -305,9 +282,7 @@ async def _offered_to(li: ConsoleClient, wang: ConsoleClient, customer: Customer
 async def test_transfer_to_a_skill_requeues_at_the_head(
     hub: Service, hub_client: httpx.AsyncClient, li: ConsoleClient, agents: dict[str, str]
 ) -> None:
-    customer = await new_customer(hub_client, language="zh")
-    await customer.say("转人工")
-    await take(li, customer)
+    customer = await with_an_agent(li, hub_client)
 
     async with signed_in(hub.url, "wang") as wang:
         response = await li.post(
@@ -324,9 +299,7 @@ async def test_transfer_to_a_skill_requeues_at_the_head(
 async def test_supervisor_sees_everything_and_reassigns(
     hub: Service, hub_client: httpx.AsyncClient, li: ConsoleClient, agents: dict[str, str]
 ) -> None:
-    customer = await new_customer(hub_client, language="zh")
-    await customer.say("转人工")
-    await take(li, customer)
+    customer = await with_an_agent(li, hub_client)
 
     async with signed_in(hub.url, "chen", online=False) as chen, signed_in(hub.url, "wang") as wang:
         overview = (await chen.get("/api/console/overview")).json()
@@ -350,9 +323,7 @@ async def test_supervisor_sees_everything_and_reassigns(
 async def test_an_agent_cannot_touch_a_chat_that_is_not_theirs(
     hub: Service, hub_client: httpx.AsyncClient, li: ConsoleClient, agents: dict[str, str]
 ) -> None:
-    customer = await new_customer(hub_client, language="zh")
-    await customer.say("转人工")
-    await take(li, customer)
+    customer = await with_an_agent(li, hub_client)
 
     async with signed_in(hub.url, "wang") as wang:
         read = await wang.get(f"/api/console/chats/{customer.id}")

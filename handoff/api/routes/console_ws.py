@@ -15,8 +15,6 @@ Hub -> console events: ``hello``, ``offer``, ``offer_withdrawn``, ``chat_assigne
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import time
 from typing import Any
@@ -26,6 +24,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from handoff import crud, realtime
 from handoff.agents import CONSOLE_ROLES, StaffIdentity
 from handoff.api.deps import SESSION_COOKIE, origin_allowed, staff_from_cookie
+from handoff.api.sockets import FrameError, next_frame, run_until_first_ends
 from handoff.errors import HubError
 from handoff.handoffs import HandoffService
 from handoff.schemas import HelloEvent
@@ -37,6 +36,7 @@ router = APIRouter()
 CONVERSATION_PREFIX = "hub:conv:"
 QUEUE_CHANGED_EVERY_SECONDS = 1.0
 TYPING_EVERY_SECONDS = 1.0
+CONSOLE_FRAME_BYTES = 4096
 FORWARDED = frozenset({"typing", "mode", "closed", "satisfaction_request"})
 
 
@@ -75,7 +75,6 @@ class ConsoleSocket:
         self._typing_at: dict[str, float] = {}
 
     async def serve(self) -> None:
-        tasks: list[asyncio.Task[None]] = []
         try:
             await self.subscription.follow(realtime.staff_channel(self.staff.id))
             await self.subscription.follow(realtime.CONSOLE_CHANNEL)
@@ -92,24 +91,15 @@ class ConsoleSocket:
                 }
             )
             await self.send(hello.model_dump(mode="json"))
-            tasks = [
-                asyncio.create_task(self._receive_loop()),
-                asyncio.create_task(self._push_loop()),
-                asyncio.create_task(self._queue_changed_loop()),
-            ]
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                error = task.exception()
-                if error and not isinstance(error, WebSocketDisconnect):
-                    logger.error("console socket of %s failed: %r", self.staff.id, error)
+            await run_until_first_ends(
+                f"console socket of {self.staff.id}",
+                self._receive_loop(),
+                self._push_loop(),
+                self._queue_changed_loop(),
+            )
         except WebSocketDisconnect:
             pass
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(BaseException):
-                    await task
             await self.subscription.close()
 
     async def send(self, event: dict[str, Any]) -> None:
@@ -181,17 +171,10 @@ class ConsoleSocket:
 
     async def _receive_loop(self) -> None:
         while True:
-            raw = await self.websocket.receive_text()
-            if len(raw) > 4096:
-                await self._error("payload_too_large", "A console frame may have at most 4 KB.")
-                continue
             try:
-                frame = json.loads(raw)
-            except json.JSONDecodeError:
-                await self._error("invalid_json", "The frame is not valid JSON.")
-                continue
-            if not isinstance(frame, dict):
-                await self._error("invalid_json", "A frame is a JSON object with a type.")
+                frame = await next_frame(self.websocket, max_bytes=CONSOLE_FRAME_BYTES)
+            except FrameError as exc:
+                await self._error(exc.code, exc.message)
                 continue
             kind = frame.get("type")
             conversation_id = frame.get("conversation_id")

@@ -11,8 +11,6 @@ transcript. On connect the hub sends what the client missed, then the conversati
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 import time
 from typing import Any
@@ -21,6 +19,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from handoff import realtime
+from handoff.api.sockets import FrameError, next_frame, run_until_first_ends
 from handoff.conversations import ASSISTANT_UNAVAILABLE, ConversationService
 from handoff.crud import message_out
 from handoff.errors import HubError
@@ -65,24 +64,15 @@ class CustomerSocket:
     async def serve(self, last_seq: int) -> None:
         self.delivery.start_from(self.conversation.id, last_seq)
         await self.subscription.follow(realtime.channel_for(self.conversation.id))
-        tasks: list[asyncio.Task[None]] = []
         try:
             await self.delivery.catch_up(self.conversation.id)
             await self._send_mode()
-            tasks = [asyncio.create_task(self._receive_loop()), asyncio.create_task(self._push_loop())]
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                error = task.exception()
-                if error and not isinstance(error, WebSocketDisconnect):
-                    logger.error("conversation %s socket failed: %r", self.conversation.id, error)
+            await run_until_first_ends(
+                f"conversation {self.conversation.id} socket", self._receive_loop(), self._push_loop()
+            )
         except WebSocketDisconnect:
             pass
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(BaseException):
-                    await task
             await self.subscription.close()
 
     # --- hub -> client -------------------------------------------------------------------------------
@@ -121,17 +111,10 @@ class CustomerSocket:
     async def _receive_loop(self) -> None:
         limit = self.service.settings.max_body_bytes
         while True:
-            raw = await self.websocket.receive_text()
-            if len(raw.encode()) > limit:
-                await self._error("payload_too_large", f"A frame may have at most {limit} bytes.")
-                continue
             try:
-                frame = json.loads(raw)
-            except json.JSONDecodeError:
-                await self._error("invalid_json", "The frame is not valid JSON.")
-                continue
-            if not isinstance(frame, dict):
-                await self._error("invalid_json", "A frame is a JSON object with a type.")
+                frame = await next_frame(self.websocket, max_bytes=limit)
+            except FrameError as exc:
+                await self._error(exc.code, exc.message)
                 continue
             kind = frame.get("type")
             fields = {k: v for k, v in frame.items() if k != "type"}
