@@ -179,7 +179,7 @@ def load_corpus(directory: Path) -> Corpus:
 
 
 def load_topics(path: Path) -> list[str]:
-    """Topic slugs listed in the first column of FAQ_TOPICS.md's table."""
+    """Topic slugs listed in the first column of the table of docs/faq_topics.md."""
     topics: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]

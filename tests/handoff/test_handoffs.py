@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 
@@ -428,3 +429,60 @@ async def test_a_vanished_agents_chat_goes_back_to_the_head_of_the_queue(
     assert offer["handoff"]["reason"] == "customer_request"
     lost = [m for m in await customer.transcript() if m["sender"] == "system"]
     assert "连接中断" in lost[-1]["text"]
+
+
+# ---- the queue as the customers and agents live it -------------------------------------------------------------
+
+
+async def test_an_offer_nobody_answers_goes_to_the_next_agent(
+    hub: Service, hub_client: httpx.AsyncClient, agents: dict[str, str]
+) -> None:
+    async with signed_in(hub.url, "lina") as lina, signed_in(hub.url, "wang") as wang:
+        customer = await new_customer(hub_client, language="zh")
+        await customer.say("转人工")
+        first = lina if await _offered_to(lina, wang, customer) == "li" else wang
+        second = wang if first is lina else lina
+
+        withdrawn = await first.next_event("offer_withdrawn", conversation_id=customer.id, wait_seconds=15)
+        away = await first.next_event("presence", presence="away")
+        offer = await second.next_event("offer", conversation_id=customer.id, wait_seconds=15)
+        assert (await second.accept(customer.id)).status_code == 204
+
+    assert withdrawn["reason"] == "expired" and away["presence"] == "away"
+    assert offer["handoff"]["reason"] == "customer_request"
+
+
+async def test_waiting_customers_hear_their_place_move_up(
+    hub: Service, hub_client: httpx.AsyncClient, hub_database_url: str, clean_hub_state: None
+) -> None:
+    await create_staff(hub_database_url, "solo", skills=("general",), max_chats=1, display_name="Solo")
+    async with signed_in(hub.url, "solo") as solo:
+        first = await with_an_agent(solo, hub_client)
+        second, third = await new_customer(hub_client), await new_customer(hub_client)
+        assert (await second.say("转人工"))["queue"]["position"] == 1
+        assert (await third.say("转人工"))["queue"]["position"] == 2
+
+        async with websockets.connect(ws_url(hub, third.conversation, last_seq=99)) as socket:
+            assert (await next_event(socket, "mode"))["queue"]["position"] == 2
+            closed = await solo.post(f"/api/console/chats/{first.id}/close", {"wrapup_code": "resolved"})
+            assert closed.status_code == 204
+            await solo.next_event("offer", conversation_id=second.id)
+            moved = await next_event(socket, "mode", wait_seconds=10)
+
+    assert moved["mode"] == "queued" and moved["queue"]["position"] == 1
+    assert (await third.state())["queue"]["position"] == 1
+
+
+async def test_the_agents_typing_reaches_the_customer(
+    hub: Service, hub_client: httpx.AsyncClient, li: ConsoleClient
+) -> None:
+    customer = await with_an_agent(li, hub_client)
+    async with websockets.connect(ws_url(hub, customer.conversation)) as socket:
+        await next_event(socket, "mode")
+        await li.send_frame({"type": "typing", "conversation_id": customer.id})
+        typing = await next_event(socket, "typing")
+        await socket.send(json.dumps({"type": "typing"}))
+        seen_by_agent = await li.next_event("typing", conversation_id=customer.id)
+
+    assert typing == {"type": "typing", "sender": "agent"}
+    assert seen_by_agent["sender"] == "customer"

@@ -144,6 +144,8 @@ class ConsoleSocket:
                 conversation_id = channel[len(CONVERSATION_PREFIX) : -len(":events")]
                 if kind == "message":
                     await self.delivery.deliver(conversation_id, [console_event_message(event["message"])])
+                elif kind == "typing" and event.get("sender") != "customer":
+                    continue  # an agent's own typing, on its way to the customer
                 elif kind in FORWARDED:
                     await self.send({**event, "conversation_id": conversation_id})
                 continue
