@@ -77,6 +77,12 @@ WRAPUP_CODES = {
 }
 HANDLE_HISTORY = 50
 LEADER_KEY = "hub:q:leader"
+# Take the lease if nobody holds it, or renew it if we do (one atomic step: never renew another's).
+HOLD_LEASE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 TOLD_KEY = "hub:q:told"
 # A difference between SQL and Redis must be seen by two reconciler runs before it is repaired, so a change
 # that is between its Redis step and its SQL step is not "repaired" under its feet.
@@ -144,6 +150,7 @@ class HandoffService:
         self._process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._mismatches: dict[str, int] = {}
         self._last_reconcile = 0.0
+        self._hold_lease = redis.register_script(HOLD_LEASE)
 
     # ---- estimates ------------------------------------------------------------------------------------------
 
@@ -685,14 +692,9 @@ class HandoffService:
         """One hub process at a time pushes positions and reconciles (a lease in Redis, renewed every tick)."""
         ttl_ms = int(max(self.settings.queue_tick_seconds * 6, 2) * 1000)
         try:
-            if await self.redis.set(LEADER_KEY, self._process_id, nx=True, px=ttl_ms):
-                return True
-            if await self.redis.get(LEADER_KEY) == self._process_id:
-                await self.redis.pexpire(LEADER_KEY, ttl_ms)
-                return True
+            return bool(await self._hold_lease(keys=[LEADER_KEY], args=[self._process_id, ttl_ms]))
         except RedisError:
             return False
-        return False
 
     async def push_positions(self) -> None:
         """Tell each waiting customer their place and wait, when either changed (the leader does this)."""
