@@ -48,7 +48,7 @@ seed-demo: migrate
 	@$(PY) -m handoff seed-demo --only-in-development
 
 run: install train index migrate seed-demo
-	@BUSINESS_HOURS_FILE=$${BUSINESS_HOURS_FILE:-handoff/hours/around_the_clock.yaml} \
+	@BUSINESS_HOURS_FILE=$${BUSINESS_HOURS_FILE:-businesshours/around_the_clock.yaml} \
 	  ACTION_ENDPOINT_URL=$${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook} \
 	  ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-dev-action-server-token} \
 	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6390/0} \

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from handoff.hours import BANK_HOURS
+from businesshours import BANK_HOURS
 
 DEV_CUSTOMER_TOKEN_SECRET = "dev-only-customer-token-secret-change-me"
 SKILLS = ("general", "lending", "complaints", "security", "account_manager")
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     conversation_lease_seconds: float = Field(default=5.0, gt=0)
 
     # ---- the live-agent queue (handoff/queue.py) ----
-    # When agents of each skill take chats (Asia/Shanghai); `make run` uses handoff/hours/around_the_clock.yaml.
+    # When agents of each skill take chats (Asia/Shanghai); `make run` uses businesshours/around_the_clock.yaml.
     business_hours_file: Path = BANK_HOURS
     offer_timeout_seconds: float = Field(default=30.0, gt=0)
     # An agent whose console has not sent a heartbeat for this long has vanished: their chats go back to the queue.

@@ -29,12 +29,12 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from businesshours import BusinessHours
 from handoff import crud, realtime, system_texts
 from handoff.agents import StaffIdentity
 from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.errors import Conflict, Forbidden, InvalidInput, NotFound
-from handoff.hours import BusinessHours
 from handoff.models import (
     Conversation,
     ConversationMode,

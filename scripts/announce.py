@@ -21,8 +21,8 @@ def _demo_sign_ins() -> str:
 def _hours() -> str:
     configured = os.environ.get("BUSINESS_HOURS_FILE", "")
     if configured.endswith("around_the_clock.yaml"):
-        return "around the clock (the demo's; BUSINESS_HOURS_FILE=handoff/hours/bank.yaml for the bank's)"
-    return configured or "handoff/hours/bank.yaml"
+        return "around the clock (the demo's; BUSINESS_HOURS_FILE=businesshours/bank.yaml for the bank's)"
+    return configured or "businesshours/bank.yaml"
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from businesshours import BusinessHours
 from handoff.agents import SessionCache
 from handoff.api.routes import console, console_ws, conversations, health, pages, websocket
 from handoff.clock import Clock, SystemClock
@@ -26,7 +27,6 @@ from handoff.conversations import ConversationService
 from handoff.db import create_engine, create_sessionmaker
 from handoff.errors import HubError, PayloadTooLarge
 from handoff.handoffs import HandoffService
-from handoff.hours import BusinessHours
 from handoff.queue import AgentQueue, QueueTimings
 from handoff.rasa import RasaClient
 from handoff.realtime import Broker

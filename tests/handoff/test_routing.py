@@ -12,12 +12,12 @@ import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from businesshours import BANK_HOURS, BusinessHours
 from handoff import crud
 from handoff.clock import SHANGHAI, ManualClock
 from handoff.config import SKILLS, Settings
 from handoff.db import create_engine, create_sessionmaker
 from handoff.handoffs import HandoffService, Opening
-from handoff.hours import BANK_HOURS, BusinessHours
 from handoff.models import Conversation, Handoff
 from handoff.queue import AgentQueue, QueueTimings
 from tests.conftest import HUB_TABLES, QUEUE_REDIS_TEST_URL

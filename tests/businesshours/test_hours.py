@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from businesshours import AROUND_THE_CLOCK, BANK_HOURS, BusinessHours, HoursFile, TimeRange
 from handoff.clock import SHANGHAI
-from handoff.hours import AROUND_THE_CLOCK, BANK_HOURS, BusinessHours, HoursFile, TimeRange
 
 
 def at(text: str) -> dt.datetime:

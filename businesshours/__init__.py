@@ -1,4 +1,5 @@
-"""Business hours per skill: weekly hours, holidays and make-up working days (调休), read from a YAML file.
+"""Business hours per skill: weekly hours, holidays and make-up working days (调休), read from a YAML file. Shared by
+the hub (whether agents can take a chat now) and the actions (the contact windows an account manager offers).
 
 ``BusinessHours.is_open(skill, at)`` and ``next_open(skill, at)`` answer "can an agent of this skill take a chat
 now, and if not, when again"; the time comes from the hub's clock, so tests pick any instant.
