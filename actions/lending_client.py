@@ -131,6 +131,16 @@ class ApplicationStatus:
 
 
 @dataclass(frozen=True)
+class CustomerProfile:
+    customer_id: str
+    company_name: str
+    mobile: str
+    branch: str
+    account_manager_id: str
+    account_manager_name: str
+
+
+@dataclass(frozen=True)
 class CreditLine:
     customer_id: str
     limit: Decimal
@@ -398,6 +408,18 @@ class LendingCoreClient:
             term_months=int(data["term_months"]),
             company_name=data["company_name"],
             customer_id=data["customer_id"],
+        )
+
+    async def get_profile(self, customer_id: str) -> CustomerProfile:
+        """The registered mobile, the branch and the account manager of a customer."""
+        data = await self._get(f"/api/v1/customers/{customer_id}/profile")
+        return CustomerProfile(
+            customer_id=data["customer_id"],
+            company_name=data["company_name"],
+            mobile=data["mobile"],
+            branch=data["branch"],
+            account_manager_id=data["account_manager"]["id"],
+            account_manager_name=data["account_manager"]["name"],
         )
 
     async def get_credit_line(self, customer_id: str) -> CreditLine:

@@ -123,6 +123,7 @@ STATES: dict[str, Bilingual] = {
     "frozen": {"zh": "冻结", "en": "frozen"},
     "expired": {"zh": "已到期", "en": "expired"},
     "current": {"zh": "年审正常", "en": "review up to date"},
+    "due_soon": {"zh": "年审即将到期", "en": "review due soon"},
     "overdue": {"zh": "年审已逾期", "en": "review overdue"},
 }
 

@@ -34,6 +34,7 @@ class LendingRules(BaseModel):
     loan_terms_months: tuple[int, ...] = (3, 6, 12, 24, 36)
     line_term_months: int = 36
     review_interval_months: int = 12
+    review_reminder_days: int = 30
     drawdown_min: Decimal = Decimal("1000")
     drawdown_daily_max: Decimal = Decimal("5000000")
     rate_min: Decimal = Decimal("0.0345")

@@ -23,7 +23,7 @@ from lending_core.money import format_amount, parse_amount
 
 _AMOUNT_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["500000.00"]}
 LineStatus = Literal["active", "frozen", "expired"]
-ReviewState = Literal["current", "overdue"]
+ReviewState = Literal["current", "due_soon", "overdue"]
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 AmountIn = Annotated[Decimal, BeforeValidator(parse_amount), WithJsonSchema(_AMOUNT_SCHEMA)]
@@ -109,6 +109,22 @@ class ApplicationOut(BaseModel):
     company_name: str
     customer_id: str | None
     submitted_at: dt.datetime
+
+
+class AccountManagerOut(BaseModel):
+    id: str
+    name: str
+
+
+class CustomerProfileOut(BaseModel):
+    """Who the customer is and who looks after them (for trusted internal callers: the actions and the hub)."""
+
+    customer_id: str
+    company_name: str
+    legal_representative: str
+    mobile: str
+    branch: str
+    account_manager: AccountManagerOut
 
 
 class CreditLineOut(BaseModel):

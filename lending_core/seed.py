@@ -80,6 +80,7 @@ DEMO_CUSTOMERS: tuple[DemoCustomer, ...] = (
         "陈静",
         "13800000004",
         Decimal("4000000"),
+        review_due_offset_days=20,
         loans=(DemoLoan("LN1004000001", Decimal("800000"), Decimal("800000"), -355, 10),),
     ),
     DemoCustomer(

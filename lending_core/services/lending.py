@@ -62,11 +62,16 @@ def line_status(line: CreditLine, today: dt.date) -> LineStatus:
     return "frozen" if line.status == "frozen" else "active"
 
 
-def review_state(line: CreditLine, today: dt.date) -> ReviewState:
-    return "current" if line.review_due_date >= today else "overdue"
+def review_state(line: CreditLine, today: dt.date, *, reminder_days: int = 0) -> ReviewState:
+    """``overdue`` past the due date (the line stops drawing); ``due_soon`` within the reminder window before it
+    (the customer is told and can book the review with the account manager; rules.review_reminder_days);
+    ``current`` otherwise. Only ``overdue`` stops a drawdown or a renewal."""
+    if line.review_due_date < today:
+        return "overdue"
+    return "due_soon" if (line.review_due_date - today).days <= reminder_days else "current"
 
 
-def credit_line_view(line: CreditLine, today: dt.date) -> CreditLineOut:
+def credit_line_view(line: CreditLine, today: dt.date, rules: LendingRules) -> CreditLineOut:
     return CreditLineOut(
         customer_id=line.customer_id,
         limit=line.limit_amount,
@@ -76,7 +81,7 @@ def credit_line_view(line: CreditLine, today: dt.date) -> CreditLineOut:
         start_date=line.start_date,
         expiry_date=line.expiry_date,
         review_due_date=line.review_due_date,
-        review_state=review_state(line, today),
+        review_state=review_state(line, today, reminder_days=rules.review_reminder_days),
         status=line_status(line, today),
     )
 
@@ -92,9 +97,11 @@ def check_line_usable(line: CreditLine, today: dt.date) -> None:
         raise ReviewOverdue(customer_id=line.customer_id, review_due_date=line.review_due_date.isoformat())
 
 
-async def get_credit_line_view(*, session: AsyncSession, customer_id: str, today: dt.date) -> CreditLineOut:
+async def get_credit_line_view(
+    *, session: AsyncSession, customer_id: str, today: dt.date, rules: LendingRules
+) -> CreditLineOut:
     line = await get_credit_line(session=session, customer_id=customer_id)
-    return credit_line_view(line, today)
+    return credit_line_view(line, today, rules)
 
 
 # ---------------------------------------------------------------- loans and interest

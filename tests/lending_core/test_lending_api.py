@@ -87,6 +87,38 @@ async def test_unauthorized(client: httpx.AsyncClient, healthy: CreditLine) -> N
         assert_error(await anonymous.get("/api/v1/customers/C2001/credit-line"), 401, "unauthorized")
 
 
+async def test_profile_says_who_looks_after_the_customer(client: httpx.AsyncClient, healthy: CreditLine) -> None:
+    profile = (await client.get("/api/v1/customers/C2001/profile")).json()
+    assert profile == {
+        "customer_id": "C2001",
+        "company_name": "Test Company C2001",
+        "legal_representative": "Test Person",
+        "mobile": "13800009001",
+        "branch": "Test Branch",
+        "account_manager": {"id": "AM900", "name": "Test Manager"},
+    }
+    assert_error(await client.get("/api/v1/customers/C9999/profile"), 404, "customer_not_found")
+
+
+@pytest.mark.parametrize(
+    ("days_to_review", "state"), [(31, "current"), (30, "due_soon"), (0, "due_soon"), (-1, "overdue")]
+)
+async def test_review_reminder_window(
+    client: httpx.AsyncClient, session: AsyncSession, rules: LendingRules, days_to_review: int, state: str
+) -> None:
+    await add_customer(
+        session=session,
+        customer_id="C2002",
+        mobile="13800009002",
+        today=TODAY,
+        now=NOW,
+        rules=rules,
+        review_due=TODAY + dt.timedelta(days=days_to_review),
+    )
+    line = (await client.get("/api/v1/customers/C2002/credit-line")).json()
+    assert line["review_state"] == state
+
+
 async def test_credit_line_and_accounts(client: httpx.AsyncClient, healthy: CreditLine) -> None:
     line = (await client.get("/api/v1/customers/C2001/credit-line")).json()
     assert line["limit"] == "3000000.00" and line["available"] == "3000000.00" and line["used"] == "0.00"

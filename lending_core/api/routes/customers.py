@@ -12,9 +12,11 @@ from lending_core.api.deps import CallerDep, ClockDep, IdempotencyKeyDep, RulesD
 from lending_core.api.responses import errors, stored_response
 from lending_core.models import SettlementAccount
 from lending_core.schemas import (
+    AccountManagerOut,
     AccountOut,
     AccountsOut,
     CreditLineOut,
+    CustomerProfileOut,
     DrawdownIn,
     DrawdownOut,
     LoanOut,
@@ -39,11 +41,27 @@ def _mask(number: str) -> str:
     return "*" * max(len(number) - 4, 0) + number[-4:]
 
 
+@router.get("/profile", response_model=CustomerProfileOut, responses=errors(401, 404))
+async def read_profile(customer_id: CustomerId, session: SessionDep, _caller: CallerDep) -> CustomerProfileOut:
+    """The registered mobile (for a call back) and the account manager and branch (for service requests)."""
+    customer = await get_customer(session=session, customer_id=customer_id)
+    return CustomerProfileOut(
+        customer_id=customer.id,
+        company_name=customer.company_name,
+        legal_representative=customer.legal_representative,
+        mobile=customer.mobile,
+        branch=customer.branch,
+        account_manager=AccountManagerOut(id=customer.account_manager_id, name=customer.account_manager_name),
+    )
+
+
 @router.get("/credit-line", response_model=CreditLineOut, responses=errors(401, 404))
 async def read_credit_line(
-    customer_id: CustomerId, session: SessionDep, clock: ClockDep, _caller: CallerDep
+    customer_id: CustomerId, session: SessionDep, clock: ClockDep, rules: RulesDep, _caller: CallerDep
 ) -> CreditLineOut:
-    return await lending.get_credit_line_view(session=session, customer_id=customer_id, today=clock.today())
+    return await lending.get_credit_line_view(
+        session=session, customer_id=customer_id, today=clock.today(), rules=rules
+    )
 
 
 @router.get("/accounts", response_model=AccountsOut, responses=errors(401, 404))
