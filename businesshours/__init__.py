@@ -132,3 +132,23 @@ class BusinessHours:
                 midnight = dt.datetime.combine(local.date(), dt.time(0), tzinfo=self.tz)
                 return midnight + dt.timedelta(minutes=r.end)
         return None
+
+    def add_working_minutes(self, skill: str, start: dt.datetime, minutes: int) -> dt.datetime:
+        """The instant ``minutes`` of the skill's opening hours after ``start`` (an SLA counted in working time:
+        a request made on Friday evening with two working hours to accept is due on Monday 11:00)."""
+        local = start.astimezone(self.tz)
+        remaining = minutes
+        for offset in range(LOOKAHEAD_DAYS):
+            day = local.date() + dt.timedelta(days=offset)
+            midnight = dt.datetime.combine(day, dt.time(0), tzinfo=self.tz)
+            for time_range in sorted(self.ranges(skill, day), key=lambda r: r.start):
+                range_start = midnight + dt.timedelta(minutes=time_range.start)
+                range_end = midnight + dt.timedelta(minutes=time_range.end)
+                begin = max(range_start, local)
+                if begin >= range_end:
+                    continue
+                available = int((range_end - begin).total_seconds() // 60)
+                if remaining <= available:
+                    return begin + dt.timedelta(minutes=remaining)
+                remaining -= available
+        raise ValueError(f"no opening hours for {skill!r} in the next {LOOKAHEAD_DAYS} days")

@@ -78,15 +78,18 @@ async def _users(args: argparse.Namespace) -> None:
                     skills=[s for s in args.skills.split(",") if s],
                     max_chats=args.max_chats,
                     known_skills=SKILLS,
+                    external_id=args.external_id,
+                    branch=args.branch,
                 )
                 await session.commit()
                 print(f"created {user.username} ({user.role}, skills: {', '.join(user.skills) or '-'})")
             elif args.users_command == "list":
                 for user in await agents.list_users(session):
                     state = "active" if user.is_active else "inactive"
+                    manager = f"  {user.external_id} {user.branch}" if user.external_id else ""
                     print(
                         f"{user.username:<16} {user.display_name:<12} {user.role:<16} {state:<9} "
-                        f"max {user.max_chats}  {','.join(user.skills)}"
+                        f"max {user.max_chats}  {','.join(user.skills)}{manager}"
                     )
             else:
                 found = await agents.get_user_by_username(session, username=args.username)
@@ -136,6 +139,8 @@ def main() -> None:
     create.add_argument("--skills", default="", help=f"comma-separated, of: {','.join(SKILLS)}")
     create.add_argument("--name", help="the display name customers see (default: the username)")
     create.add_argument("--max-chats", type=int, default=3)
+    create.add_argument("--external-id", help="an account manager's id in the lending core (e.g. AM001)")
+    create.add_argument("--branch", help="an account manager's branch, as the lending core names it")
     create.add_argument("--password-stdin", action="store_true")
     users.add_parser("list")
     password = users.add_parser("set-password")

@@ -127,7 +127,10 @@ async def create_user(
     skills: Sequence[str],
     max_chats: int,
     known_skills: Sequence[str],
+    external_id: str | None = None,
+    branch: str | None = None,
 ) -> StaffUser:
+    """A staff user; an account manager carries ``external_id`` (their id in the lending core) and ``branch``."""
     check_new_user(
         username=username, display_name=display_name, password=password, skills=skills, known_skills=known_skills
     )
@@ -144,6 +147,8 @@ async def create_user(
         skills=list(dict.fromkeys(skills)),
         max_chats=max_chats,
         is_active=True,
+        external_id=(external_id or "").strip() or None,
+        branch=(branch or "").strip() or None,
     )
     session.add(user)
     await session.flush()

@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from businesshours import BANK_HOURS
 
 DEV_CUSTOMER_TOKEN_SECRET = "dev-only-customer-token-secret-change-me"
+# Standard Webhooks secrets are "whsec_" + base64; this one is base64 of "dev-only-platform-webhook-secret!".
+DEV_PLATFORM_WEBHOOK_SECRET = "whsec_ZGV2LW9ubHktcGxhdGZvcm0td2ViaG9vay1zZWNyZXQh"
+DEV_LENDING_CORE_API_KEY = "dev-lending-core-key"
 SKILLS = ("general", "lending", "complaints", "security", "account_manager")
 
 
@@ -70,10 +73,39 @@ class Settings(BaseSettings):
     # FAQ suggestions in the console, from the knowledge index the action server uses.
     agent_suggestions: bool = True
 
+    # ---- service requests for account managers (handoff/requests.py, handoff/outbox.py) ----
+    # The lending core says who a customer's account manager is (the same variables as the action server's).
+    lending_core_url: str = "http://127.0.0.1:8100"
+    lending_core_api_key: str = DEV_LENDING_CORE_API_KEY
+    # Where the relay delivers service requests: by default the hub's own account-manager platform (its inbox).
+    platform_webhook_url: str = "http://127.0.0.1:8000/api/platform/v1/webhook"
+    platform_webhook_secret: str = DEV_PLATFORM_WEBHOOK_SECRET
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Attempts before a message is dead (shown to supervisors, who can retry it), and the backoff between them.
+    outbox_max_attempts: int = Field(default=10, ge=1)
+    outbox_backoff_seconds: float = Field(default=2.0, gt=0)
+    outbox_backoff_max_seconds: float = Field(default=600.0, gt=0)
+    relay_poll_seconds: float = Field(default=1.0, gt=0)
+    # Working minutes (the account managers' hours) for the account manager to accept a request before it goes
+    # to the next one in the branch.
+    service_request_accept_minutes: int = Field(default=120, ge=1)
+    # How often one hub process looks for requests not accepted in time.
+    service_request_sweep_seconds: float = Field(default=30.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Settings:
-        if self.environment != "development" and self.customer_token_secret == DEV_CUSTOMER_TOKEN_SECRET:
-            raise ValueError("CUSTOMER_TOKEN_SECRET is the development default; set a real secret outside development")
+        if self.environment == "development":
+            return self
+        defaults = {
+            "CUSTOMER_TOKEN_SECRET": self.customer_token_secret == DEV_CUSTOMER_TOKEN_SECRET,
+            "PLATFORM_WEBHOOK_SECRET": self.platform_webhook_secret == DEV_PLATFORM_WEBHOOK_SECRET,
+            "LENDING_CORE_API_KEY": self.lending_core_api_key == DEV_LENDING_CORE_API_KEY,
+        }
+        still_default = [name for name, is_default in defaults.items() if is_default]
+        if still_default:
+            raise ValueError(
+                f"{', '.join(still_default)}: the development default; set a real secret outside development"
+            )
         return self
 
     @property

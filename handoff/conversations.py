@@ -35,7 +35,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handoff import crud, realtime
+from handoff import crud, realtime, system_texts
 from handoff.config import Settings
 from handoff.crud import message_out
 from handoff.errors import NotFound, PayloadTooLarge, RateLimited, Unauthorized
@@ -43,8 +43,9 @@ from handoff.handoffs import HandoffService, QueueStatus
 from handoff.identity import InvalidCustomerToken, VerifiedCustomer, verify_customer_token
 from handoff.models import Conversation, ConversationMode, Message
 from handoff.rasa import AssistantError, BotReply, RasaClient
+from handoff.requests import ServiceRequestService
 from handoff.schemas import MessageEvent, ModeEvent
-from handoff.system_texts import LEAVE_QUEUE_PAYLOAD
+from handoff.system_texts import CALLBACK_PAYLOAD, LEAVE_QUEUE_PAYLOAD
 from handoff.text import for_assistant
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ DONE_STATUSES = frozenset({"answered", "relayed"})
 
 def _is_command(text: str) -> bool:
     """The hub's own commands, which it answers itself in any mode."""
-    return text in (LEAVE_QUEUE_PAYLOAD, REQUEST_HUMAN_PAYLOAD) or rating_command(text) is not None
+    return text in (LEAVE_QUEUE_PAYLOAD, REQUEST_HUMAN_PAYLOAD, CALLBACK_PAYLOAD) or rating_command(text) is not None
 
 
 def rating_command(text: str) -> int | None:
@@ -101,12 +102,14 @@ class ConversationService:
         redis: Redis,
         rasa: RasaClient,
         handoffs: HandoffService,
+        requests: ServiceRequestService,
     ):
         self.settings = settings
         self.sessions = sessions
         self.redis = redis
         self.rasa = rasa
         self.handoffs = handoffs
+        self.requests = requests
         handoffs.assistant = self
 
     async def create_conversation(
@@ -204,6 +207,12 @@ class ConversationService:
             if score is not None:
                 replies = await self.handoffs.rate(session, conversation=current, score=score, comment=None)
                 return await self._finish_without_assistant(session, message, replies, current.id)
+            if current.mode == ConversationMode.QUEUED and message.text == CALLBACK_PAYLOAD:
+                # Waiting too long, the customer takes the account manager's call back instead: out of the queue,
+                # and the assistant collects the request.
+                await self.handoffs.customer_leaves(session, conversation=current, quietly=True)
+                await session.refresh(current)
+                return await self._ask_assistant(session, conversation=current, message=message)
             if current.mode == ConversationMode.QUEUED:
                 if message.text == LEAVE_QUEUE_PAYLOAD:
                     replies = await self.handoffs.customer_leaves(session, conversation=current)
@@ -312,9 +321,16 @@ class ConversationService:
     async def _store_replies(
         self, session: AsyncSession, *, conversation: Conversation, bot_replies: list[BotReply], reply_to_seq: int
     ) -> tuple[list[Message], QueueStatus | None]:
-        """Store the assistant's replies; a handoff packet among them is acted on in the same transaction."""
+        """Store the assistant's replies; a handoff packet or a service request among them is acted on in the same
+        transaction (what needs the network, the service request's account manager, is looked up first)."""
+        payloads = [(r.custom or {}).get("service_request") for r in bot_replies]
+        request_payload = next((p for p in payloads if isinstance(p, dict)), None)
+        preparation = (
+            await self.requests.prepare(conversation=conversation, raw=request_payload) if request_payload else None
+        )
         stored: list[Message] = []
         opening = None
+        created = None
         for reply in bot_replies:
             reply_message = await crud.add_message(
                 session,
@@ -326,20 +342,42 @@ class ConversationService:
                 reply_to_seq=reply_to_seq,
             )
             stored.append(reply_message)
-            packet = (reply.custom or {}).get("handoff")
+            extra: list[Message] = []
+            custom = reply.custom or {}
+            packet = custom.get("handoff")
             if opening is None and isinstance(packet, dict):
                 opening = await self.handoffs.open(
                     session, conversation=conversation, packet=packet, packet_message=reply_message
                 )
-                if opening is not None:
-                    for system_message in opening.messages:
-                        system_message.reply_to_seq = reply_to_seq
-                    stored.extend(opening.messages)
+                extra = opening.messages if opening is not None else []
+            elif isinstance(custom.get("service_request"), dict) and created is None:
+                if preparation is None:
+                    extra = [
+                        await crud.add_message(
+                            session,
+                            conversation_id=conversation.id,
+                            sender="system",
+                            text=system_texts.request_not_taken(conversation.language),
+                        )
+                    ]
+                else:
+                    created, extra = await self.requests.create(
+                        session, conversation=conversation, prep=preparation, reply=reply_message
+                    )
+            elif isinstance(custom.get("service_request_lookup"), dict):
+                extra = await self.requests.answer_lookup(
+                    session, conversation=conversation, raw=custom["service_request_lookup"]
+                )
+            for system_message in extra:
+                system_message.reply_to_seq = reply_to_seq
+            stored.extend(extra)
         await session.commit()
         for reply_message in stored:
             await realtime.publish_to_conversation(
                 self.redis, conversation.id, MessageEvent.model_validate({"message": message_out(reply_message)})
             )
+        if created is not None:
+            await self.requests.after_create(created)
         status = await self.handoffs.finish_opening(opening) if opening is not None else None
         return stored, status
 

@@ -15,6 +15,8 @@ from handoff.config import SKILLS, Settings
 from handoff.db import create_engine, create_sessionmaker
 from handoff.models import CannedReply, Role
 
+PUDONG = "上海浦东支行 Shanghai Pudong Branch"  # the branch of the lending core's demo customers
+
 
 @dataclass(frozen=True)
 class DemoUser:
@@ -24,6 +26,8 @@ class DemoUser:
     role: Role
     skills: tuple[str, ...]
     max_chats: int = 3
+    external_id: str | None = None
+    branch: str | None = None
 
 
 DEMO_USERS = (
@@ -31,7 +35,13 @@ DEMO_USERS = (
     DemoUser("agent2", "王强 Wang Qiang", "demo-agent-2", Role.AGENT, ("general", "complaints", "security")),
     DemoUser("supervisor", "陈静 Chen Jing", "demo-supervisor", Role.SUPERVISOR, SKILLS[:4], 2),
     DemoUser("admin", "Admin", "demo-admin-pass", Role.ADMIN, ()),
-    DemoUser("manager1", "赵敏 Zhao Min", "demo-manager-1", Role.ACCOUNT_MANAGER, ("account_manager",)),
+    # AM001 looks after every demo customer of the lending core; AM002 is the branch's other account manager.
+    DemoUser(
+        "manager1", "王芳 Wang Fang", "demo-manager-1", Role.ACCOUNT_MANAGER, ("account_manager",), 3, "AM001", PUDONG
+    ),
+    DemoUser(
+        "manager2", "李强 Li Qiang", "demo-manager-2", Role.ACCOUNT_MANAGER, ("account_manager",), 3, "AM002", PUDONG
+    ),
 )
 
 DEMO_CANNED_REPLIES = (
@@ -89,6 +99,8 @@ async def seed(settings: Settings) -> None:
                         skills=demo.skills,
                         max_chats=demo.max_chats,
                         known_skills=SKILLS,
+                        external_id=demo.external_id,
+                        branch=demo.branch,
                     )
             existing = {(r.title, r.language) for r in (await session.execute(select(CannedReply))).scalars()}
             for title, language, text, skill in DEMO_CANNED_REPLIES:

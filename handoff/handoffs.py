@@ -17,8 +17,6 @@ import contextlib
 import datetime as dt
 import logging
 import math
-import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -35,6 +33,7 @@ from handoff.agents import StaffIdentity
 from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.errors import Conflict, Forbidden, InvalidInput, NotFound
+from handoff.leases import Lease
 from handoff.models import (
     Conversation,
     ConversationMode,
@@ -63,8 +62,8 @@ from textkit.masking import mask_text
 
 logger = logging.getLogger(__name__)
 
-# Until the after-hours issue gives account managers their own path, their packets go to lending agents.
-ROUTED_SKILLS = {"account_manager": "lending"}
+# Packets for account managers are not queued for agents: the customer is offered a service request.
+ACCOUNT_MANAGER_SKILL = "account_manager"
 TRANSFER_SKILLS = ("general", "lending", "complaints", "security")
 WRAPUP_CODES = {
     "resolved": {"zh": "已解决", "en": "Resolved"},
@@ -77,12 +76,6 @@ WRAPUP_CODES = {
 }
 HANDLE_HISTORY = 50
 LEADER_KEY = "hub:q:leader"
-# Take the lease if nobody holds it, or renew it if we do (one atomic step: never renew another's).
-HOLD_LEASE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
 TOLD_KEY = "hub:q:told"
 # A difference between SQL and Redis must be seen by two reconciler runs before it is repaired, so a change
 # that is between its Redis step and its SQL step is not "repaired" under its feet.
@@ -147,10 +140,9 @@ class HandoffService:
         self.hours = hours
         self.clock = clock
         self.assistant: AssistantResume | None = None
-        self._process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._mismatches: dict[str, int] = {}
         self._last_reconcile = 0.0
-        self._hold_lease = redis.register_script(HOLD_LEASE)
+        self._leader = Lease(redis, key=LEADER_KEY, ttl_seconds=max(settings.queue_tick_seconds * 6, 2))
 
     # ---- estimates ------------------------------------------------------------------------------------------
 
@@ -201,9 +193,7 @@ class HandoffService:
         if conversation.mode in (ConversationMode.QUEUED, ConversationMode.AGENT):
             return None
         requested = str(packet.get("skill") or "general")
-        skill = ROUTED_SKILLS.get(requested, requested)
-        if skill not in self.queue.skills:
-            skill = "general"
+        skill = requested if requested in self.queue.skills else "general"
         priority = str(packet.get("priority") or "normal")
         if priority not in PRIORITY_RANK:
             priority = "normal"
@@ -215,7 +205,9 @@ class HandoffService:
         agents_back_at: dt.datetime | None = None
         eta: int | None = None
         position = 1
-        if not self.hours.is_open(skill, now):
+        if skill == ACCOUNT_MANAGER_SKILL:
+            outcome = "account_manager"  # their business, at any hour: a service request, not the queue
+        elif not self.hours.is_open(skill, now):
             outcome, agents_back_at = "after_hours", self.hours.next_open(skill, now)
         else:
             capacity, free = await self.queue.staffing(skill)
@@ -260,7 +252,9 @@ class HandoffService:
                 custom={"queue": {"position": position, "eta_seconds": eta or 0, "skill": skill}},
             )
         else:
-            if outcome == "after_hours":
+            if outcome == "account_manager":
+                text = system_texts.account_manager_business(language)
+            elif outcome == "after_hours":
                 text = system_texts.after_hours(skill, agents_back_at, language, now=now)
             elif outcome == "no_agent":
                 text = system_texts.no_agent(skill, language)
@@ -272,6 +266,7 @@ class HandoffService:
                 conversation_id=conversation.id,
                 sender="system",
                 text=text,
+                buttons=[system_texts.CALLBACK_BUTTON[language]],
                 custom={"handoff_unavailable": {"reason": outcome, "skill": skill, "agents_back_at": back}},
             )
         logger.info(
@@ -324,31 +319,38 @@ class HandoffService:
 
     # ---- what customers do while waiting or after a chat ------------------------------------------------
 
-    async def customer_leaves(self, session: AsyncSession, *, conversation: Conversation) -> list[Message]:
-        """``/leave_queue``: out of the queue and back to the assistant (not once an agent has the chat)."""
+    async def customer_leaves(
+        self, session: AsyncSession, *, conversation: Conversation, quietly: bool = False
+    ) -> list[Message]:
+        """``/leave_queue``: out of the queue and back to the assistant (not once an agent has the chat).
+        ``quietly``: no "you left the queue" message (the customer chose a call back, which the assistant takes)."""
         released = await self.queue.release(conversation_id=conversation.id, only_if_queued=True)
         if released is not None and released[0] == "assigned":
             return []
         handoff = await self._current_handoff(session, conversation)
         if handoff is not None and handoff.status == HandoffStatus.QUEUED:
             handoff.status, handoff.outcome, handoff.ended_at = HandoffStatus.ENDED, "customer_left", self.clock.now()
-            session.add(HandoffEvent(handoff_id=handoff.id, kind="customer_left"))
+            session.add(HandoffEvent(handoff_id=handoff.id, kind="customer_left", detail={"quietly": quietly}))
         conversation.mode = ConversationMode.BOT
-        message = await crud.add_message(
-            session,
-            conversation_id=conversation.id,
-            sender="system",
-            text=system_texts.left_queue(conversation.language),
-        )
+        messages = []
+        if not quietly:
+            messages.append(
+                await crud.add_message(
+                    session,
+                    conversation_id=conversation.id,
+                    sender="system",
+                    text=system_texts.left_queue(conversation.language),
+                )
+            )
         await session.commit()
         if released is not None and released[1]:
             await self._to_staff(
                 released[1], OfferWithdrawnEvent(conversation_id=conversation.id, reason="customer_left")
             )
-        await self._publish_messages(conversation.id, [message])
+        await self._publish_messages(conversation.id, messages)
         await self._publish_mode(conversation.id, ConversationMode.BOT, None)
         await self._tell_consoles()
-        return [message]
+        return messages
 
     async def remind_position(self, session: AsyncSession, *, conversation: Conversation) -> list[Message]:
         """Asking for a person again while queued: where they stand now."""
@@ -690,11 +692,7 @@ class HandoffService:
 
     async def _lead(self) -> bool:
         """One hub process at a time pushes positions and reconciles (a lease in Redis, renewed every tick)."""
-        ttl_ms = int(max(self.settings.queue_tick_seconds * 6, 2) * 1000)
-        try:
-            return bool(await self._hold_lease(keys=[LEADER_KEY], args=[self._process_id, ttl_ms]))
-        except RedisError:
-            return False
+        return await self._leader.hold()
 
     async def push_positions(self) -> None:
         """Tell each waiting customer their place and wait, when either changed (the leader does this)."""
@@ -705,6 +703,7 @@ class HandoffService:
             capacity, free = await self.queue.staffing(skill)
             avg = await self.average_handle_seconds(skill)
             told = await answer(self.redis.hmget(TOLD_KEY, waiting))
+            await self._offer_callbacks(skill, waiting)
             changed: dict[str, str] = {}
             for index, (conversation_id, before) in enumerate(zip(waiting, told, strict=True)):
                 position = index + 1
@@ -717,6 +716,34 @@ class HandoffService:
                     )
             if changed:
                 await answer(self.redis.hset(TOLD_KEY, mapping=changed))
+
+    async def _offer_callbacks(self, skill: str, waiting: list[str]) -> None:
+        """A customer who has waited longer than MAX_WAIT_SECONDS, or whose agents' hours ended while they
+        waited, is offered (once) a call back from their account manager; they may keep waiting."""
+        now = self.clock.now()
+        closed = not self.hours.is_open(skill, now)
+        for conversation_id in waiting:
+            entry = await self.queue.chat(conversation_id)
+            if entry is None:
+                continue
+            waited = (int(now.timestamp() * 1000) - entry.since_ms) / 1000
+            if not closed and waited <= self.settings.max_wait_seconds:
+                continue
+            first_time = await self.redis.set(f"hub:q:callback:{conversation_id}", 1, nx=True, ex=86_400)
+            if not first_time:
+                continue
+            language = system_texts.lang(entry.language)
+            async with self.sessions() as session:
+                message = await crud.add_message(
+                    session,
+                    conversation_id=conversation_id,
+                    sender="system",
+                    text=system_texts.wait_ran_out(language),
+                    buttons=[system_texts.CALLBACK_BUTTON[language], system_texts.LEAVE_QUEUE_BUTTON[language]],
+                    custom={"callback_offered": {"waited_seconds": int(waited), "agents_off_duty": closed}},
+                )
+                await session.commit()
+            await self._publish_messages(conversation_id, [message])
 
     async def reconcile(self, *, force: bool = False) -> None:
         """Bring SQL and Redis together (see the module docstring). ``force``: at start-up, repair at once."""

@@ -138,6 +138,9 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(24))
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     max_chats: Mapped[int] = mapped_column(SmallInteger, default=3)
+    # Account managers: their id in the lending core (customers there name their account manager by it) and branch.
+    external_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    branch: Mapped[str | None] = mapped_column(String(100))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
@@ -230,3 +233,106 @@ class CannedReply(Base):
     skill: Mapped[str | None] = mapped_column(String(24))
     updated_by: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ServiceRequestState(StrEnum):
+    SUBMITTED = "submitted"  # waiting for its account manager to accept
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"  # a call or a visit at a time
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ServiceRequest(Base):
+    """What a customer leaves for their account manager: a call back, a visit, the annual review, a financing
+    need. Written with its outbox message in one transaction (handoff/requests.py)."""
+
+    __tablename__ = "service_requests"
+    __table_args__ = (Index("ix_service_requests_state", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # SR + yymmdd + a 4-digit number of the day (what the customer is told and quotes back).
+    number: Mapped[str] = mapped_column(String(12), unique=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    contact_method: Mapped[str] = mapped_column(String(8))
+    summary: Mapped[str] = mapped_column(Text)
+    contact_window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    contact_window_end: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The full number, for the assigned account manager only (masked everywhere else).
+    contact_mobile: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    journey_stage: Mapped[str | None] = mapped_column(String(64))
+    # The assistant's payload with the mobile masked, and what the hub added (the handoff packet, if any).
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default=ServiceRequestState.SUBMITTED)
+    branch: Mapped[str | None] = mapped_column(String(100))
+    account_manager_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    # Account managers who declined it or let it lapse (not offered to them again).
+    passed_by: Mapped[list[str]] = mapped_column(JSON, default=list)
+    accept_by: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    scheduled_for: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ServiceRequestEvent(Base):
+    """What happened to a request: created, delivered, accepted, declined, reassigned, scheduled, note, done."""
+
+    __tablename__ = "service_request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    staff_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A webhook to the account-manager platform, written in the transaction of the change it reports and sent by
+    the relay (handoff/outbox.py) until the platform answers 2xx; its id is the ``webhook-id``."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "delivered_at", "dead_at", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    dead_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class PlatformReceipt(Base):
+    """The built-in account-manager platform's record of webhooks it has processed: a webhook id seen before is
+    acknowledged again and not processed twice."""
+
+    __tablename__ = "platform_receipts"
+
+    webhook_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(48))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who saw personal data unmasked, and when (an account manager opening their own request in full)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_id: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -413,3 +413,109 @@ class HelloEvent(BaseModel):
     heartbeat_seconds: float
     # Silent longer than this, an agent has vanished and their chats go back to the queue.
     agent_stale_seconds: float
+
+
+# ---- service requests: the account-manager inbox API (v1) --------------------------------------------------------
+
+RequestState = Literal["submitted", "accepted", "scheduled", "done", "cancelled"]
+
+
+class ContactWindow(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class ServiceRequestSummary(BaseModel):
+    number: str
+    kind: str
+    state: RequestState
+    contact_method: Literal["call", "visit"]
+    summary: str
+    contact_window: ContactWindow
+    # Masked in lists; in full only in the detail, for the request's own account manager.
+    contact_mobile: str
+    customer_id: str | None
+    branch: str | None
+    account_manager: str | None
+    accept_by: datetime
+    scheduled_for: datetime | None
+    created_at: datetime
+    overdue: bool
+    delivered: bool
+
+
+class ServiceRequestList(BaseModel):
+    requests: list[ServiceRequestSummary]
+
+
+class ServiceRequestEventOut(BaseModel):
+    kind: str
+    by: str | None
+    detail: dict[str, Any] | None
+    created_at: datetime
+
+
+class ServiceRequestDetail(ServiceRequestSummary):
+    reason: str
+    journey_stage: str | None
+    language: str
+    channel: str
+    # True when this view shows personal data in full (the request's own account manager; written to the audit log).
+    unmasked: bool
+    details: dict[str, Any]
+    events: list[ServiceRequestEventOut]
+    transcript: list[ConsoleMessage]
+
+
+class ScheduleIn(StrictModel):
+    contact_method: Literal["call", "visit"]
+    at: datetime
+    note: str = Field(default="", max_length=1000)
+
+
+class DeclineIn(StrictModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class NoteIn(StrictModel):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class DoneIn(StrictModel):
+    note: str = Field(default="", max_length=2000)
+
+
+class OutboxMessageOut(BaseModel):
+    id: str
+    event_type: str
+    number: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    dead_at: datetime | None
+
+
+class OutboxMessageList(BaseModel):
+    messages: list[OutboxMessageOut]
+
+
+# ---- the platform's callbacks (v1): an external account-manager platform reports what its people did ----------
+
+
+class PlatformEventData(StrictModel):
+    account_manager_id: str = Field(min_length=1, max_length=32)
+    contact_method: Literal["call", "visit"] | None = None
+    at: datetime | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class PlatformEvent(StrictModel):
+    type: Literal[
+        "service_request.accepted",
+        "service_request.declined",
+        "service_request.scheduled",
+        "service_request.note",
+        "service_request.done",
+    ]
+    version: Literal[1] = 1
+    data: PlatformEventData

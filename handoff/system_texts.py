@@ -174,3 +174,132 @@ def already_rated(language: str | None) -> str:
 
 def invalid_rating(language: str | None) -> str:
     return _both(language, "评分请选择1到5分。", "Please rate from 1 to 5.")
+
+
+# ---- service requests for account managers ------------------------------------------------------------------
+
+REQUEST_KINDS = {
+    "callback": {"zh": "客户经理回电", "en": "call back"},
+    "visit": {"zh": "客户经理上门", "en": "visit"},
+    "annual_review": {"zh": "额度年审", "en": "annual review"},
+    "financing": {"zh": "融资需求", "en": "financing need"},
+    "renewal_review": {"zh": "续贷人工审核", "en": "renewal review"},
+}
+REQUEST_STATES = {
+    "submitted": {"zh": "已提交，等待客户经理受理", "en": "submitted, waiting for the account manager"},
+    "accepted": {"zh": "客户经理已受理", "en": "accepted by the account manager"},
+    "scheduled": {"zh": "已安排", "en": "scheduled"},
+    "done": {"zh": "已办结", "en": "done"},
+    "cancelled": {"zh": "已取消", "en": "cancelled"},
+}
+CALLBACK_PAYLOAD = "/request_callback"
+CALLBACK_BUTTON = {
+    "zh": {"title": "请客户经理联系我", "payload": CALLBACK_PAYLOAD},
+    "en": {"title": "Have my account manager contact me", "payload": CALLBACK_PAYLOAD},
+}
+
+
+def window_text(start: dt.datetime, end: dt.datetime, language: str | None, *, now: dt.datetime) -> str:
+    """明天 09:00-12:00 / tomorrow 09:00-12:00."""
+    return f"{when(start, language, now=now)}-{end.astimezone(SHANGHAI).strftime('%H:%M')}".replace(" at ", " ")
+
+
+def request_created(number: str, manager: str | None, window: str, mobile_tail: str, language: str | None) -> str:
+    if lang(language) == "en":
+        who = f"Your account manager {manager}" if manager else "An account manager"
+        return (
+            f"Your request is in: number {number}. {who} will contact you {window} on the mobile ending {mobile_tail}. "
+            'You can ask "status of my request" at any time.'
+        )
+    who = f"客户经理{manager}" if manager else "客户经理"
+    return (
+        f"您的服务请求已提交，编号{number}。{who}会在{window}通过尾号{mobile_tail}的手机与您联系。"
+        "您可以随时发送“我的服务请求进度”查询。"
+    )
+
+
+def request_accepted(number: str, manager: str, language: str | None) -> str:
+    if lang(language) == "en":
+        return f"Your account manager {manager} has taken your request {number}."
+    return f"客户经理{manager}已受理您的服务请求{number}。"
+
+
+def request_scheduled(
+    number: str, manager: str, method: str, at: dt.datetime, language: str | None, *, now: dt.datetime
+) -> str:
+    moment = when(at, language, now=now)
+    if lang(language) == "en":
+        how = "will call you" if method == "call" else "will visit you"
+        return f"Your account manager {manager} {how} {moment} (request {number})."
+    how = "致电联系您" if method == "call" else "上门拜访"
+    return f"客户经理{manager}已安排在{moment}{how}（服务请求{number}）。"
+
+
+def request_done(number: str, language: str | None) -> str:
+    if lang(language) == "en":
+        return f"Your request {number} is done. Thank you; we are here whenever you need us."
+    return f"您的服务请求{number}已办结，感谢您的耐心。如还有需要，欢迎随时联系我们。"
+
+
+def request_status_line(
+    number: str,
+    kind: str,
+    state: str,
+    manager: str | None,
+    scheduled: dt.datetime | None,
+    language: str | None,
+    *,
+    now: dt.datetime,
+) -> str:
+    language = lang(language)
+    kind_label = REQUEST_KINDS.get(kind, {"zh": kind, "en": kind})[language]
+    state_label = REQUEST_STATES.get(state, {"zh": state, "en": state})[language]
+    if language == "en":
+        line = f"{number} ({kind_label}): {state_label}"
+        if scheduled is not None and state == "scheduled":
+            line += f" for {when(scheduled, language, now=now)}"
+        return line + (f"; account manager {manager}." if manager else ".")
+    line = f"{number}（{kind_label}）：{state_label}"
+    if scheduled is not None and state == "scheduled":
+        line += f"，时间{when(scheduled, language, now=now)}"
+    return line + (f"，客户经理{manager}。" if manager else "。")
+
+
+def no_such_request(number: str, language: str | None) -> str:
+    if lang(language) == "en":
+        return f"There is no request numbered {number}. Please check the number (SR and 10 digits)."
+    return f"没有找到编号为{number}的服务请求，请核对编号（SR加10位数字）。"
+
+
+def no_requests(language: str | None) -> str:
+    if lang(language) == "en":
+        return 'You have no service requests. Say "have my account manager contact me" whenever you need one.'
+    return "您目前没有服务请求。如需客户经理联系您，可以说“请客户经理联系我”。"
+
+
+def your_requests(lines: list[str], language: str | None) -> str:
+    head = "Your requests:" if lang(language) == "en" else "您的服务请求："
+    return "\n".join([head, *lines])
+
+
+def request_not_taken(language: str | None) -> str:
+    if lang(language) == "en":
+        return "Sorry, we could not register your request just now. Nothing was lost; please try again in a moment."
+    return "抱歉，刚才未能登记您的服务请求，请稍后再试一次。"
+
+
+def account_manager_business(language: str | None) -> str:
+    if lang(language) == "en":
+        return (
+            "This is handled by your account manager. Leave a request and they will contact you at a time you choose."
+        )
+    return "这项业务由客户经理为您办理。请留下服务请求，客户经理会在您方便的时间联系您。"
+
+
+def wait_ran_out(language: str | None) -> str:
+    if lang(language) == "en":
+        return (
+            "Sorry for the long wait. You can keep waiting, or leave a request and your account manager will "
+            "contact you at a time you choose."
+        )
+    return "抱歉让您久等了。您可以继续等待，也可以留下服务请求，客户经理会在您方便的时间联系您。"

@@ -12,10 +12,11 @@ HUB = os.environ.get("HUB_PUBLIC_URL", "http://127.0.0.1:8000")
 CORE = os.environ.get("LENDING_CORE_PUBLIC_URL", "http://127.0.0.1:8100")
 
 
-def _demo_sign_ins() -> str:
+def _demo_sign_ins(*, account_managers: bool) -> str:
     from handoff.demo import DEMO_USERS
 
-    return ", ".join(f"{u.username} / {u.password}" for u in DEMO_USERS if u.role != "account_manager")
+    chosen = [u for u in DEMO_USERS if (u.role == "account_manager") == account_managers]
+    return ", ".join(f"{u.username} / {u.password}" for u in chosen)
 
 
 def _hours() -> str:
@@ -47,7 +48,9 @@ def main() -> None:
         "  The SME credit assistant is running.\n"
         f"  Widget demo page:   {HUB}/\n"
         f"  Agent console:      {HUB}/console/\n"
-        f"      sign in as {_demo_sign_ins()}\n"
+        f"      sign in as {_demo_sign_ins(account_managers=False)}\n"
+        f"  Account managers:   {HUB}/inbox/   (also on a phone)\n"
+        f"      sign in as {_demo_sign_ins(account_managers=True)}\n"
         f"  Hub API docs:       {HUB}/docs\n"
         f"  Hub readiness:      {HUB}/readyz\n"
         f"  Lending core docs:  {CORE}/docs   (demo customers: lending_core/DEMO_DATA.md)\n"

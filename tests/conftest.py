@@ -188,13 +188,19 @@ def rasa_server(action_server: Service) -> Iterator[Service]:
 
 
 HUB_TABLES = (
-    "satisfaction_ratings, handoff_events, handoffs, canned_replies, staff_sessions, staff_users, messages, "
-    "conversations"
+    "audit_log, platform_receipts, outbox, service_request_events, service_requests, satisfaction_ratings, "
+    "handoff_events, handoffs, canned_replies, staff_sessions, staff_users, messages, conversations"
 )
 
 
-def hub_env(*, database_url: str, redis_url: str, rasa_url: str, action_url: str, **extra: str) -> dict[str, str]:
-    """A hub's environment in the tests: agents' hours around the clock unless a test says otherwise."""
+TEST_PLATFORM_SECRET = "whsec_dGVzdC1wbGF0Zm9ybS13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
+
+
+def hub_env(
+    *, database_url: str, redis_url: str, rasa_url: str, action_url: str, lending_url: str, **extra: str
+) -> dict[str, str]:
+    """A hub's environment in the tests: agents' hours around the clock unless a test says otherwise; the
+    service requests go to the hub's own platform (start_hub fills in its address)."""
     return {
         "ENVIRONMENT": "test",
         "DATABASE_URL": database_url,
@@ -203,7 +209,7 @@ def hub_env(*, database_url: str, redis_url: str, rasa_url: str, action_url: str
         "ACTION_SERVER_URL": action_url,
         "CUSTOMER_TOKEN_SECRET": TEST_CUSTOMER_TOKEN_SECRET,
         "RASA_TIMEOUT_SECONDS": "5",
-        "BUSINESS_HOURS_FILE": str(REPO / "handoff" / "hours" / "around_the_clock.yaml"),
+        "BUSINESS_HOURS_FILE": str(REPO / "businesshours" / "around_the_clock.yaml"),
         # Tests talk plain HTTP to 127.0.0.1; a Secure cookie would not be sent back.
         "COOKIE_SECURE": "false",
         # The queue's clock work, quicker than in production so a test waits seconds, not minutes; every hub
@@ -213,6 +219,13 @@ def hub_env(*, database_url: str, redis_url: str, rasa_url: str, action_url: str
         "HEARTBEAT_SECONDS": "1",
         "QUEUE_TICK_SECONDS": "0.2",
         "RECONCILE_SECONDS": "2",
+        "LENDING_CORE_URL": lending_url,
+        "LENDING_CORE_API_KEY": TEST_API_KEY,
+        "PLATFORM_WEBHOOK_SECRET": TEST_PLATFORM_SECRET,
+        "OUTBOX_BACKOFF_SECONDS": "0.2",
+        "OUTBOX_BACKOFF_MAX_SECONDS": "1",
+        "OUTBOX_MAX_ATTEMPTS": "4",
+        "RELAY_POLL_SECONDS": "0.2",
         **extra,
     }
 
@@ -221,6 +234,7 @@ def start_hub(name: str, env: dict[str, str], *, port: int | None = None) -> Ser
     """A hub process on a free port (or the given one, to restart a hub where its clients expect it)."""
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
+    env = {"PLATFORM_WEBHOOK_URL": f"{base}/api/platform/v1/webhook", **env}
     return start_service(
         name,
         [sys.executable, "-m", "handoff", "serve", "--port", str(port)],
@@ -231,19 +245,30 @@ def start_hub(name: str, env: dict[str, str], *, port: int | None = None) -> Ser
     )
 
 
-def _start_hub(name: str, *, database_url: str, redis_url: str, rasa_url: str, action_url: str) -> Service:
-    env = hub_env(database_url=database_url, redis_url=redis_url, rasa_url=rasa_url, action_url=action_url)
+def _start_hub(
+    name: str, *, database_url: str, redis_url: str, rasa_url: str, action_url: str, lending_url: str
+) -> Service:
+    env = hub_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        rasa_url=rasa_url,
+        action_url=action_url,
+        lending_url=lending_url,
+    )
     return start_hub(name, env)
 
 
 @pytest.fixture(scope="session")
-def hub(hub_database_url: str, redis_url: str, rasa_server: Service, action_server: Service) -> Iterator[Service]:
+def hub(
+    hub_database_url: str, redis_url: str, rasa_server: Service, action_server: Service, journey_core: JourneyCore
+) -> Iterator[Service]:
     service = _start_hub(
         "hub",
         database_url=hub_database_url,
         redis_url=redis_url,
         rasa_url=rasa_server.url,
         action_url=action_server.url,
+        lending_url=journey_core.url,
     )
     yield service
     service.stop()
@@ -254,7 +279,12 @@ def hub_without_rasa(hub_database_url: str, redis_url: str) -> Iterator[Service]
     """A hub whose assistant is down: its Rasa URL is a port nothing listens on."""
     nowhere = f"http://127.0.0.1:{free_port()}"
     service = _start_hub(
-        "hub-without-rasa", database_url=hub_database_url, redis_url=redis_url, rasa_url=nowhere, action_url=nowhere
+        "hub-without-rasa",
+        database_url=hub_database_url,
+        redis_url=redis_url,
+        rasa_url=nowhere,
+        action_url=nowhere,
+        lending_url=nowhere,
     )
     yield service
     service.stop()

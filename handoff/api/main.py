@@ -20,16 +20,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from businesshours import BusinessHours
 from handoff.agents import SessionCache
-from handoff.api.routes import console, console_ws, conversations, health, pages, websocket
+from handoff.api.routes import console, console_ws, conversations, health, inbox, pages, platform, websocket
 from handoff.clock import Clock, SystemClock
 from handoff.config import Settings, get_settings
 from handoff.conversations import ConversationService
 from handoff.db import create_engine, create_sessionmaker
 from handoff.errors import HubError, PayloadTooLarge
 from handoff.handoffs import HandoffService
+from handoff.lending import LendingCoreClient
+from handoff.outbox import Relay
 from handoff.queue import AgentQueue, QueueTimings
 from handoff.rasa import RasaClient
 from handoff.realtime import Broker
+from handoff.requests import ServiceRequestService
 from handoff.suggestions import SuggestionClient
 from handoff.workspace import Workspace
 
@@ -67,8 +70,27 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.handoffs = HandoffService(
             settings=settings, sessions=app.state.sessions, redis=redis, queue=queue, hours=hours, clock=clock
         )
+        app.state.relay = Relay(
+            settings=settings, sessions=app.state.sessions, redis=redis, clock=clock, http=app.state.http
+        )
+        app.state.requests = ServiceRequestService(
+            settings=settings,
+            sessions=app.state.sessions,
+            redis=redis,
+            clock=clock,
+            hours=hours,
+            lending=LendingCoreClient(
+                base_url=settings.lending_core_url, api_key=settings.lending_core_api_key, http=app.state.http
+            ),
+            relay=app.state.relay,
+        )
         app.state.conversations = ConversationService(
-            settings=settings, sessions=app.state.sessions, redis=redis, rasa=rasa, handoffs=app.state.handoffs
+            settings=settings,
+            sessions=app.state.sessions,
+            redis=redis,
+            rasa=rasa,
+            handoffs=app.state.handoffs,
+            requests=app.state.requests,
         )
         app.state.workspace = Workspace(app.state.handoffs)
         app.state.suggestions = SuggestionClient(
@@ -76,11 +98,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
         await _wait_for_storage(app)
         await app.state.broker.start()
-        queue_work = asyncio.create_task(app.state.handoffs.run_forever(), name="queue-clock")
+        background = [
+            asyncio.create_task(app.state.handoffs.run_forever(), name="queue-clock"),
+            asyncio.create_task(app.state.relay.run_forever(), name="outbox-relay"),
+            asyncio.create_task(app.state.requests.run_forever(), name="service-request-sweep"),
+        ]
         yield
-        queue_work.cancel()
-        with contextlib.suppress(BaseException):
-            await queue_work
+        for task in background:
+            task.cancel()
+        for task in background:
+            with contextlib.suppress(BaseException):
+                await task
         await app.state.broker.stop()
         await rasa.aclose()
         await app.state.http.aclose()
@@ -90,7 +118,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = FastAPI(
         title="SME credit assistant hub",
         version="1.0.0",
-        description="The customer API v1: conversations, messages, websocket. See docs/contracts.md.",
+        description=(
+            "The customer API v1 (conversations, messages, websocket), the agent console's and the account-manager "
+            "inbox's APIs, the account-manager platform's webhooks. See docs/contracts.md."
+        ),
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -99,6 +130,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(websocket.router)
     app.include_router(console.router)
     app.include_router(console_ws.router)
+    app.include_router(inbox.router)
+    app.include_router(platform.router)
     app.include_router(pages.router)
     pages.mount_static(app)
     _install_error_handlers(app)

@@ -84,3 +84,17 @@ def test_unreadable_ranges_are_refused(text: str) -> None:
 def test_the_shipped_files_load(path: Path) -> None:
     loaded = BusinessHours.from_file(path)
     assert loaded.is_open("security", at("2026-12-06 03:00"))
+
+
+@pytest.mark.parametrize(
+    ("start", "minutes", "due"),
+    [
+        ("2026-12-01 10:00", 120, "2026-12-01 12:00"),  # within the morning
+        ("2026-12-01 11:00", 120, "2026-12-01 14:00"),  # across lunch (13:00 reopens)
+        ("2026-12-01 17:30", 120, "2026-12-03 10:30"),  # the 2nd is a holiday
+        ("2026-12-04 20:00", 60, "2026-12-05 10:00"),  # Friday night: the make-up Saturday
+        ("2026-12-06 10:00", 30, "2026-12-07 09:30"),  # Sunday: Monday morning
+    ],
+)
+def test_working_minutes_are_counted_in_opening_hours(hours: BusinessHours, start: str, minutes: int, due: str) -> None:
+    assert hours.add_working_minutes("general", at(start), minutes) == at(due)

@@ -14,12 +14,21 @@ def test_development_defaults_work_out_of_the_box() -> None:
     assert settings.max_message_chars == 2000
 
 
+REAL_SECRETS = {
+    "customer_token_secret": "s" * 40,
+    "platform_webhook_secret": "whsec_cmVhbC1wbGF0Zm9ybS1zZWNyZXQtb2YtdGhlLWJhbms=",
+    "lending_core_api_key": "k" * 40,
+}
+
+
 @pytest.mark.parametrize("environment", ["production", "test"])
-def test_default_secret_is_refused_outside_development(environment: str) -> None:
-    with pytest.raises(ValidationError, match="CUSTOMER_TOKEN_SECRET"):
-        Settings(_env_file=None, environment=environment)  # type: ignore[call-arg]
+@pytest.mark.parametrize("left_default", sorted(REAL_SECRETS))
+def test_each_default_secret_is_refused_outside_development(environment: str, left_default: str) -> None:
+    others = {k: v for k, v in REAL_SECRETS.items() if k != left_default}
+    with pytest.raises(ValidationError, match=left_default.upper()):
+        Settings(_env_file=None, environment=environment, **others)  # type: ignore[call-arg,arg-type]
 
 
-def test_a_real_secret_is_accepted_in_production() -> None:
-    settings = Settings(_env_file=None, environment="production", customer_token_secret="s" * 40)  # type: ignore[call-arg]
+def test_real_secrets_are_accepted_in_production() -> None:
+    settings = Settings(_env_file=None, environment="production", **REAL_SECRETS)  # type: ignore[call-arg,arg-type]
     assert settings.environment == "production"

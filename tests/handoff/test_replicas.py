@@ -14,7 +14,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import hub_env, start_hub
+from tests.conftest import JourneyCore, hub_env, start_hub
 from tests.handoff.test_handoffs import take
 from tests.handoff.test_websocket import next_event, ws_url
 from tests.utils.customers import Customer, new_customer
@@ -24,11 +24,20 @@ from tests.utils.staff import ConsoleClient, create_staff, signed_in
 
 @pytest.fixture(scope="session")
 def hub_env_shared(
-    hub: Service, hub_database_url: str, redis_url: str, rasa_server: Service, action_server: Service
+    hub: Service,
+    hub_database_url: str,
+    redis_url: str,
+    rasa_server: Service,
+    action_server: Service,
+    journey_core: JourneyCore,
 ) -> dict[str, str]:
     """The environment of the test run's hub, for more replicas of it."""
     return hub_env(
-        database_url=hub_database_url, redis_url=redis_url, rasa_url=rasa_server.url, action_url=action_server.url
+        database_url=hub_database_url,
+        redis_url=redis_url,
+        rasa_url=rasa_server.url,
+        action_url=action_server.url,
+        lending_url=journey_core.url,
     )
 
 

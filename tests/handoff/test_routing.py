@@ -96,6 +96,7 @@ async def test_after_hours_the_customer_hears_when_agents_are_back(desk: Desk) -
     assert handoff.agents_back_at == dt.datetime(2026, 12, 7, 9, 0, tzinfo=SHANGHAI)
     told = opening.messages[0]
     assert told.sender == "system" and "12月7日（周一）09:00" in told.text
+    assert told.buttons == [{"title": "请客户经理联系我", "payload": "/request_callback"}]
     assert told.custom == {
         "handoff_unavailable": {
             "reason": "after_hours",
@@ -170,15 +171,18 @@ async def test_priority_puts_a_complaint_ahead_of_earlier_requests(desk: Desk) -
     assert offer is not None and offer.conversation_id == later.conversation_id
 
 
-async def test_account_manager_packets_wait_for_lending_agents_until_service_requests_exist(desk: Desk) -> None:
+async def test_account_manager_packets_are_offered_a_service_request_at_any_hour(desk: Desk) -> None:
     await desk.agent_online("a1", ("lending",))
-    opening, _, handoff = await desk.packet_arrives(
+    opening, conversation, handoff = await desk.packet_arrives(
         packet(
             reason="amount_above_online_limit", skill="account_manager", journey_stage="loan_application_form:submit"
         )
     )
-    assert opening is not None and opening.queued and opening.skill == "lending"
-    assert handoff is not None and handoff.requested_skill == "account_manager" and handoff.skill == "lending"
+    assert opening is not None and not opening.queued and conversation.mode == "bot"
+    assert handoff is not None and handoff.outcome == "account_manager" and handoff.requested_skill == "account_manager"
+    [told] = opening.messages
+    assert told.text.startswith("这项业务由客户经理为您办理")
+    assert told.buttons == [{"title": "请客户经理联系我", "payload": "/request_callback"}]
 
 
 async def test_odd_packets_are_read_safely(desk: Desk) -> None:

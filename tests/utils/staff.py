@@ -30,6 +30,8 @@ async def create_staff(
     max_chats: int = 3,
     display_name: str | None = None,
     password: str = STAFF_PASSWORD,
+    external_id: str | None = None,
+    branch: str | None = None,
 ) -> str:
     """A staff user straight in the hub's database; returns their id."""
     engine = create_engine(database_url)
@@ -44,6 +46,8 @@ async def create_staff(
                 skills=skills,
                 max_chats=max_chats,
                 known_skills=SKILLS,
+                external_id=external_id,
+                branch=branch,
             )
             await session.commit()
             return user.id

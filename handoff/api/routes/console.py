@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
 
-from handoff import agents, crud
+from handoff import agents, crud, outbox
 from handoff.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -46,6 +46,7 @@ from handoff.schemas import (
     ConsoleMessage,
     ConsoleMessageList,
     HandbackRequest,
+    OutboxMessageList,
     Overview,
     PresenceUpdate,
     ReassignRequest,
@@ -383,4 +384,46 @@ async def delete_canned_reply(reply_id: int, _staff: SupervisorWrite, sessions: 
             raise NotFound("No such canned reply.", code="canned_reply_not_found")
         await session.delete(row)
         await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ---- the outbox to the account-manager platform (supervisors) ---------------------------------------------
+
+
+@router.get("/outbox", response_model=OutboxMessageList)
+async def list_outbox(
+    _staff: Supervisor, sessions: SessionsDep, state: Annotated[str, Query(pattern="^(dead|pending)$")] = "dead"
+) -> OutboxMessageList:
+    """Webhooks the platform never took (dead), or still being retried (pending)."""
+    async with sessions() as session:
+        rows = await (outbox.dead_messages(session) if state == "dead" else outbox.pending_messages(session))
+        numbers = await outbox.request_numbers(session, [m.request_id for m in rows if m.request_id])
+    return OutboxMessageList.model_validate(
+        {
+            "messages": [
+                {
+                    "id": m.id,
+                    "event_type": m.event_type,
+                    "number": numbers.get(m.request_id or 0),
+                    "attempts": m.attempts,
+                    "last_error": m.last_error,
+                    "created_at": m.created_at,
+                    "dead_at": m.dead_at,
+                }
+                for m in rows
+            ]
+        }
+    )
+
+
+@router.post("/outbox/{message_id}/retry", status_code=status.HTTP_204_NO_CONTENT)
+async def retry_outbox(
+    message_id: str, request: Request, _staff: SupervisorWrite, sessions: SessionsDep, clock: ClockDep
+) -> Response:
+    async with sessions() as session:
+        message = await outbox.retry(session, message_id=message_id, now=clock.now())
+        if message is None:
+            raise NotFound("No such undelivered message.", code="outbox_message_not_found")
+        await session.commit()
+    request.app.state.relay.wake()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

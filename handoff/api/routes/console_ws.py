@@ -1,7 +1,7 @@
 """The agent console's websocket (``/api/console/ws``): offers, the chats' messages and typing, presence.
 
-The handshake is refused (HTTP 403) unless its Origin is the console's own (or configured) and its session cookie
-is live: a browser sends cookies with a cross-site websocket, so the Origin check is what keeps another site
+Used by the console and by the account-manager inbox (which hears of its service requests here). The handshake
+is refused (HTTP 403) unless its Origin is the console's own (or configured) and its session cookie is live: a browser sends cookies with a cross-site websocket, so the Origin check is what keeps another site
 from riding an agent's session. Customer text arrives with personal numbers masked.
 
 Console -> hub frames: ``heartbeat`` (every ``heartbeat_seconds``; an agent silent for ``agent_stale_seconds``
@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from handoff import crud, realtime
-from handoff.agents import CONSOLE_ROLES, StaffIdentity
+from handoff.agents import StaffIdentity
 from handoff.api.deps import SESSION_COOKIE, origin_allowed, staff_from_cookie
 from handoff.api.sockets import FrameError, next_frame, run_until_first_ends
 from handoff.errors import HubError
@@ -54,7 +54,7 @@ async def console_socket(websocket: WebSocket) -> None:
         clock=app.state.clock,
         cache=app.state.session_cache,
     )
-    if found is None or found.staff.role not in CONSOLE_ROLES:
+    if found is None:
         await websocket.close(code=4401)
         return
     await websocket.accept()

@@ -1,4 +1,4 @@
-"""The staff pages: the agent console (``/console/``) and its static files, served by the hub from the repo (no
+"""The staff pages: the agent console (``/console/``), the account-manager inbox (``/inbox/``) and their static files, served by the hub from the repo (no
 CDN). Every page carries a Content-Security-Policy that allows only the hub's own scripts and styles, so even a
 rendering mistake could not run a customer's text as script."""
 
@@ -35,6 +35,21 @@ async def console_redirect() -> RedirectResponse:
 async def console_page() -> FileResponse:
     return FileResponse(
         CONSOLE_DIR / "index.html",
+        media_type="text/html; charset=utf-8",
+        headers={k.decode(): v.decode() for k, v in SECURITY_HEADERS} | {"cache-control": "no-store"},
+    )
+
+
+@router.get("/inbox")
+async def inbox_redirect() -> RedirectResponse:
+    return RedirectResponse("/inbox/")
+
+
+@router.get("/inbox/")
+async def inbox_page() -> FileResponse:
+    """The account managers' inbox (same sign-in as the console; works on a phone)."""
+    return FileResponse(
+        CONSOLE_DIR / "inbox.html",
         media_type="text/html; charset=utf-8",
         headers={k.decode(): v.decode() for k, v in SECURITY_HEADERS} | {"cache-control": "no-store"},
     )
