@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,8 @@ class FakePlatform:
     # Every delivery that checked out (a retried one appears again), and each webhook id processed once.
     received: list[str] = field(default_factory=list)
     processed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # When each webhook id was first processed (time.perf_counter(), for the benchmark's latencies).
+    first_received_at: dict[str, float] = field(default_factory=dict)
     refused: int = 0
     # "ok", "500" (answer 500), or "slow" (answer after `slow_seconds`).
     mode: str = "ok"
@@ -47,6 +50,7 @@ class FakePlatform:
         webhook_id = request.headers["webhook-id"]
         self.received.append(webhook_id)
         self.processed.setdefault(webhook_id, payload)
+        self.first_received_at.setdefault(webhook_id, time.perf_counter())
         return JSONResponse({"ok": True})
 
 
