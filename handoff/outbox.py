@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handoff import webhooks
+from handoff import realtime, webhooks
 from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.leases import Lease
@@ -128,7 +128,9 @@ class Relay:
                     if not await self._lease.hold():
                         break
             await session.commit()
-            return len(due)
+        if any(m.delivered_at is not None for m in due):
+            await realtime.publish(self.redis, realtime.CONSOLE_CHANNEL, {"type": "service_requests_changed"})
+        return len(due)
 
     async def _row_locks(self, session: AsyncSession) -> bool:
         if self._uses_row_locks is None:

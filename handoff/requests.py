@@ -52,8 +52,8 @@ from handoff.models import (
 from handoff.outbox import Relay, add_message
 from handoff.redis_util import answer
 from handoff.schemas import MessageEvent
-from handoff.workspace import console_message
-from textkit.masking import mask_mobile
+from handoff.workspace import console_message, mask_values
+from textkit.masking import mask_mobile, mask_text
 
 logger = logging.getLogger(__name__)
 
@@ -223,13 +223,7 @@ class ServiceRequestService:
     async def after_create(self, request: ServiceRequest) -> None:
         """After the commit: the relay sends the webhook now; the account manager's inbox hears of it live."""
         self.relay.wake()
-        if request.account_manager_id:
-            await realtime.publish(
-                self.redis,
-                realtime.staff_channel(request.account_manager_id),
-                {"type": "service_request", "number": request.number, "state": request.state},
-            )
-        await realtime.publish(self.redis, realtime.CONSOLE_CHANNEL, {"type": "service_requests_changed"})
+        await self._tell_inboxes(request, new=True)
 
     def _accept_by(self, now: dt.datetime) -> dt.datetime:
         return self.hours.add_working_minutes(SKILL, now, self.settings.service_request_accept_minutes)
@@ -431,6 +425,7 @@ class ServiceRequestService:
                 )
             )
             await session.commit()
+        await self._tell_inboxes(request)
         return request
 
     async def finish(self, *, staff: StaffIdentity, number: str, note: str) -> ServiceRequest:
@@ -460,7 +455,7 @@ class ServiceRequestService:
             await self._reassign(session, request, why="declined", by=staff.id, note=reason)
             await session.commit()
         self.relay.wake()
-        await self._tell_inboxes(request)
+        await self._tell_inboxes(request, new=True)
         return request
 
     async def run_forever(self) -> None:
@@ -501,7 +496,7 @@ class ServiceRequestService:
                 await self._reassign(session, request, why="not_accepted_in_time", by=None, note="")
             await session.commit()
         for request in rows:
-            await self._tell_inboxes(request)
+            await self._tell_inboxes(request, new=True)
         if rows:
             self.relay.wake()
         return len(rows)
@@ -551,8 +546,9 @@ class ServiceRequestService:
             )
         await self._tell_inboxes(request)
 
-    async def _tell_inboxes(self, request: ServiceRequest) -> None:
-        event = {"type": "service_request", "number": request.number, "state": request.state}
+    async def _tell_inboxes(self, request: ServiceRequest, *, new: bool = False) -> None:
+        """The assigned account manager's inbox (``new``: the request has just become theirs), and every console."""
+        event = {"type": "service_request", "number": request.number, "state": request.state, "new": new}
         if request.account_manager_id:
             await realtime.publish(self.redis, realtime.staff_channel(request.account_manager_id), event)
         await realtime.publish(self.redis, realtime.CONSOLE_CHANNEL, {"type": "service_requests_changed"})
@@ -590,7 +586,7 @@ class ServiceRequestService:
             "kind": request.kind,
             "state": request.state,
             "contact_method": request.contact_method,
-            "summary": request.summary[:200],
+            "summary": mask_text(request.summary)[:200],
             "contact_window": {"start": request.contact_window_start, "end": request.contact_window_end},
             "contact_mobile": mask_mobile(request.contact_mobile),
             "customer_id": request.customer_id,
@@ -599,6 +595,7 @@ class ServiceRequestService:
             "accept_by": request.accept_by,
             "scheduled_for": request.scheduled_for,
             "created_at": request.created_at,
+            "updated_at": request.updated_at,
             "overdue": self._overdue(request, now),
             "delivered": request.delivered_at is not None,
         }
@@ -655,21 +652,32 @@ class ServiceRequestService:
         transcript = [{**console_message(m), "text": m.text} if own else console_message(m) for m in messages]
         return {
             **summary,
-            "summary": request.summary,
+            "summary": request.summary if own else mask_text(request.summary),
             "reason": request.reason,
             "journey_stage": request.journey_stage,
             "language": request.language,
             "channel": request.channel,
             "unmasked": own,
-            "details": request.details,
+            "details": request.details if own else mask_values(request.details),
             "events": [
                 {
                     "kind": e.kind,
                     "by": names.get(e.staff_id or ""),
-                    "detail": e.detail,
+                    "detail": _named(e.detail, names),
                     "created_at": e.created_at,
                 }
                 for e in events
             ],
             "transcript": transcript,
         }
+
+
+def _named(detail: dict[str, Any] | None, names: dict[str, str]) -> dict[str, Any] | None:
+    """An event's detail with the staff it mentions (passed from, to) named as well as identified."""
+    if not detail:
+        return detail
+    named = dict(detail)
+    for key in ("from", "to"):
+        if detail.get(key):
+            named[f"{key}_name"] = names.get(str(detail[key]))
+    return named

@@ -440,6 +440,7 @@ class ServiceRequestSummary(BaseModel):
     accept_by: datetime
     scheduled_for: datetime | None
     created_at: datetime
+    updated_at: datetime
     overdue: bool
     delivered: bool
 

@@ -44,13 +44,14 @@ def console_event_message(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _mask_value(value: Any) -> Any:
+def mask_values(value: Any) -> Any:
+    """Every string in a JSON-like value with personal numbers masked."""
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, list):
-        return [_mask_value(v) for v in value]
+        return [mask_values(v) for v in value]
     if isinstance(value, dict):
-        return {k: _mask_value(v) for k, v in value.items()}
+        return {k: mask_values(v) for k, v in value.items()}
     return value
 
 
@@ -176,8 +177,8 @@ class Workspace:
             "state": state,
             "holder": {"display_name": holder} if holder else None,
             "handoff": handoff_summary(handoff, self.clock.now()) if handoff else None,
-            "form_answers": _mask_value(packet.get("slots") or {}),
-            "recent_messages": _mask_value(list(packet.get("recent_messages") or [])),
+            "form_answers": mask_values(packet.get("slots") or {}),
+            "recent_messages": mask_values(list(packet.get("recent_messages") or [])),
             "resume_form": resumable_form(handoff.journey_stage) if handoff else None,
             "faq_answers": faq_answers,
             "notes": notes,

@@ -10,6 +10,8 @@
   const STRINGS = window.CONSOLE_I18N;
   const LANG_KEY = "hub-console.language";
   const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+  const REQUEST_NUMBER_PATTERN = /^SR\d{10}$/;
+  const REQUESTS_REFRESH_MS = 15000;
   const QUEUE_REFRESH_MS = 10000;
   const OVERVIEW_REFRESH_MS = 5000;
   const TYPING_SEND_MS = 1000;
@@ -51,6 +53,17 @@
     cannedDeleteArmed: null,
     lastQueueFetch: 0,
     lastOverviewFetch: 0,
+    serviceRequests: null, // every service request (supervisors): GET /api/inbox/requests?scope=all
+    serviceRequestsAt: null,
+    serviceRequestsError: "",
+    lastRequestsFetch: 0,
+    requestsBusy: false,
+    requestsAgain: false,
+    outbox: null, // webhooks not delivered: GET /api/console/outbox?state=
+    outboxState: "dead",
+    outboxError: "",
+    outboxBusy: new Set(), // ids being retried
+    requestView: null, // the number shown read-only in the request dialog
     generation: 0, // bumped at every sign-in and sign-out: late answers of an old session are dropped
   };
 
@@ -428,13 +441,19 @@
     state.watch = null;
     state.canned = [];
     state.cannedEditing = null;
+    state.serviceRequests = null;
+    state.serviceRequestsAt = null;
+    state.outbox = null;
+    state.outboxBusy.clear();
+    state.requestView = null;
     state.csrf = "";
     for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
     // Nothing of the last session's customers stays in the page.
     transcriptView.clear();
     watchView.clear();
     for (const id of ["offers", "my-chats", "queue", "side-packet", "side-suggestions", "side-canned", "watch-packet",
-      "watch-sub", "ov-skills", "ov-agents", "ov-chats", "canned-table", "announcer", "toasts", "manager-text"])
+      "watch-sub", "ov-skills", "ov-agents", "ov-chats", "canned-table", "announcer", "toasts", "manager-text",
+      "sr-table", "ob-table", "request-view", "dlg-request-h"])
       $(id).replaceChildren();
     for (const el of document.querySelectorAll("textarea, #canned-title")) el.value = "";
     $("chat-view").hidden = true;
@@ -483,6 +502,11 @@
       window.setInterval(() => {
         if (supervises()) refreshOverview();
       }, OVERVIEW_REFRESH_MS),
+    );
+    state.timers.push(
+      window.setInterval(() => {
+        if (supervises() && state.tab === "supervisor") refreshServiceRequests(true);
+      }, REQUESTS_REFRESH_MS),
     );
   }
 
@@ -595,6 +619,7 @@
     refreshMine();
     refreshQueue(true);
     if (supervises()) refreshOverview(true);
+    if (supervises()) refreshServiceRequests(true);
   }
 
   function handleEvent(event) {
@@ -646,8 +671,11 @@
         }
         renderWatch();
         break;
+      case "service_requests_changed":
+        if (supervises()) refreshServiceRequests(false);
+        break;
       default:
-        break; // pong, satisfaction_request, error: nothing to show
+        break; // pong, satisfaction_request, service_request, error: nothing to show
     }
   }
 
@@ -1901,7 +1929,10 @@
     $("panel-workspace").hidden = name !== "workspace";
     $("panel-supervisor").hidden = name !== "supervisor";
     $("panel-canned").hidden = name !== "canned";
-    if (name === "supervisor") refreshOverview(true);
+    if (name === "supervisor") {
+      refreshOverview(true);
+      refreshServiceRequests(true);
+    }
     if (name === "canned") loadCanned();
     if (name === "workspace") {
       const chat = activeChat();
@@ -2131,6 +2162,346 @@
     }
   }
 
+  // ---- supervisor: service requests and undelivered webhooks ----------------------------------------------
+
+  const dateTimeFormat = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Asia/Shanghai",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  /** "12月2日 10:00" / "2 Dec 10:00", Beijing time. */
+  function dateTime(value) {
+    const date = value instanceof Date ? value : parseTime(value);
+    if (!date) return "—";
+    const parts = {};
+    for (const part of dateTimeFormat.formatToParts(date)) parts[part.type] = part.value;
+    const m = Number(parts.month);
+    const day = t("sr_date", { m, d: Number(parts.day), month: MONTHS[m - 1] });
+    return `${day} ${parts.hour}:${parts.minute}`;
+  }
+
+  function requestWindow(window_) {
+    const start = window_ ? parseTime(window_.start) : null;
+    const end = window_ ? parseTime(window_.end) : null;
+    if (!start || !end) return "—";
+    return `${dateTime(start)}-${hhmm(end)}`;
+  }
+
+  function validRequestNumber(number) {
+    return typeof number === "string" && REQUEST_NUMBER_PATTERN.test(number);
+  }
+
+  function requestStateBadge(code) {
+    const known = has("sr_state_" + code);
+    return h("span", { class: "badge sr-state sr-state-" + (known ? code : "other"), text: label("sr_state_", code) });
+  }
+
+  /** Every service request with its account manager, and the webhooks the platform did not take. */
+  async function refreshServiceRequests(force) {
+    if (!supervises()) return;
+    const now = performance.now();
+    if (!force && (state.tab !== "supervisor" || now - state.lastRequestsFetch < 800)) return;
+    if (state.requestsBusy) {
+      state.requestsAgain = true;
+      return;
+    }
+    state.requestsBusy = true;
+    state.lastRequestsFetch = now;
+    try {
+      const [listing, outbox] = await Promise.allSettled([
+        api("GET", "/api/inbox/requests?scope=all"),
+        api("GET", "/api/console/outbox?state=" + (state.outboxState === "pending" ? "pending" : "dead")),
+      ]);
+      if (listing.status === "fulfilled") {
+        state.serviceRequests = (listing.value.requests || []).filter((r) => r && validRequestNumber(r.number));
+        state.serviceRequestsAt = new Date();
+        state.serviceRequestsError = "";
+      } else if (listing.reason.code !== "stale") {
+        state.serviceRequestsError = errorText(listing.reason);
+      }
+      if (outbox.status === "fulfilled") {
+        state.outbox = (outbox.value.messages || []).filter((m) => m && safeId(m.id));
+        state.outboxError = "";
+      } else if (outbox.reason.code !== "stale") {
+        state.outboxError = errorText(outbox.reason);
+      }
+    } finally {
+      state.requestsBusy = false;
+    }
+    if (!supervises()) return;
+    renderServiceRequests();
+    renderOutbox();
+    if (state.requestsAgain) {
+      state.requestsAgain = false;
+      window.setTimeout(() => refreshServiceRequests(true), 300);
+    }
+  }
+
+  function requestRank(r) {
+    if (r.overdue) return 0;
+    if (!r.account_manager && ["submitted", "accepted", "scheduled"].includes(r.state)) return 1;
+    if (["submitted", "accepted", "scheduled"].includes(r.state)) return 2;
+    return 3;
+  }
+
+  function renderServiceRequests() {
+    const el = $("sr-table");
+    const requests = state.serviceRequests;
+    const error = $("sr-error");
+    error.textContent = state.serviceRequestsError;
+    error.hidden = !state.serviceRequestsError;
+    if (!requests) return;
+    const sorted = [...requests].sort(
+      (a, b) => requestRank(a) - requestRank(b) || (parseTime(b.created_at) || 0) - (parseTime(a.created_at) || 0),
+    );
+    keepFocus(el, () =>
+      table(
+        el,
+        [t("sr_field_number"), t("sr_field_kind"), t("sr_field_state"), t("sr_field_manager"), t("sr_field_window"), t("sr_field_created"), t("actions")],
+        sorted.map((r) =>
+          h(
+            "tr",
+            { "data-number": r.number, class: r.overdue ? "row-alert" : state.requestView === r.number ? "row-selected" : null },
+            h("th", { scope: "row", class: "sr-number", text: r.number }),
+            h("td", { text: label("sr_kind_", r.kind) }),
+            h(
+              "td",
+              { class: "sr-state-cell" },
+              requestStateBadge(r.state),
+              r.overdue ? h("span", { class: "badge badge-overdue", text: t("sr_overdue") }) : null,
+            ),
+            h(
+              "td",
+              { class: "sr-manager" },
+              r.account_manager ? String(r.account_manager) : h("span", { class: "badge badge-unassigned", text: t("sr_unassigned") }),
+            ),
+            h("td", { class: "num", text: requestWindow(r.contact_window) }),
+            h("td", { class: "num", text: dateTime(r.created_at) }),
+            h(
+              "td",
+              { class: "ov-actions" },
+              h("button", {
+                type: "button",
+                class: "small-button sr-open",
+                key: "sr:" + r.number,
+                text: t("sr_open"),
+                "aria-label": `${t("sr_open")} ${r.number}`,
+                onclick: () => openRequestView(r.number),
+              }),
+            ),
+          ),
+        ),
+      ),
+    );
+    $("sr-empty").hidden = requests.length > 0;
+    $("sr-count").textContent = String(requests.length);
+    $("sr-updated").textContent = state.serviceRequestsAt ? t("ov_updated", { time: hhmm(state.serviceRequestsAt) }) : "";
+  }
+
+  function setOutboxState(which) {
+    if (which !== "dead" && which !== "pending") return;
+    state.outboxState = which;
+    state.outbox = null;
+    for (const button of document.querySelectorAll(".ob-scope-button"))
+      button.setAttribute("aria-pressed", String(button.dataset.ob === which));
+    renderOutbox();
+    refreshServiceRequests(true);
+  }
+
+  function outboxEventLabel(type) {
+    const text = String(type || "");
+    const short = text.startsWith("service_request.") ? text.slice("service_request.".length) : text;
+    return has("ob_event_" + short) ? `${t("ob_event_" + short)} (${text})` : text;
+  }
+
+  function renderOutbox() {
+    const el = $("ob-table");
+    const error = $("ob-error");
+    error.textContent = state.outboxError;
+    error.hidden = !state.outboxError;
+    for (const button of document.querySelectorAll(".ob-scope-button"))
+      button.setAttribute("aria-pressed", String(button.dataset.ob === state.outboxState));
+    const messages = state.outbox;
+    if (!messages) {
+      el.replaceChildren();
+      $("ob-empty").hidden = true;
+      $("ob-count").textContent = "";
+      return;
+    }
+    keepFocus(el, () =>
+      table(
+        el,
+        [t("ob_col_number"), t("ob_col_event"), t("ob_col_attempts"), t("ob_col_error"), t("ob_col_time"), t("actions")],
+        messages.map((m) =>
+          h(
+            "tr",
+            { "data-id": m.id, "data-number": validRequestNumber(m.number) ? m.number : null },
+            h("th", { scope: "row", class: "sr-number", text: m.number ? String(m.number) : t("ob_none") }),
+            h("td", { text: outboxEventLabel(m.event_type) }),
+            h("td", { class: "num ob-attempts", text: String(m.attempts) }),
+            h("td", { class: "ob-error-cell", text: m.last_error ? String(m.last_error) : t("ob_none") }),
+            h("td", { class: "num", text: dateTime(m.dead_at || m.created_at) }),
+            h(
+              "td",
+              { class: "ov-actions" },
+              h("button", {
+                type: "button",
+                class: "small-button ob-retry",
+                key: "retry:" + m.id,
+                text: t("ob_retry"),
+                disabled: state.outboxBusy.has(m.id),
+                "aria-label": `${t("ob_retry")} ${m.number ? String(m.number) : ""}`.trim(),
+                onclick: () => retryOutbox(m),
+              }),
+            ),
+          ),
+        ),
+      ),
+    );
+    $("ob-empty").hidden = messages.length > 0;
+    $("ob-empty").textContent = t(state.outboxState === "pending" ? "ob_empty_pending" : "ob_empty_dead");
+    $("ob-count").textContent = String(messages.length);
+  }
+
+  async function retryOutbox(message) {
+    if (!safeId(message.id) || state.outboxBusy.has(message.id)) return;
+    state.outboxBusy.add(message.id);
+    renderOutbox();
+    try {
+      await api("POST", "/api/console/outbox/" + encodeURIComponent(message.id) + "/retry");
+      toast(t("ob_retry_done", { what: message.number ? String(message.number) : outboxEventLabel(message.event_type) }), "info");
+    } catch (error) {
+      if (error.code === "stale") return;
+      toast(errorText(error), "error");
+    } finally {
+      state.outboxBusy.delete(message.id);
+    }
+    // The relay sends it at once; the list follows when the platform took it (or it failed again).
+    await refreshServiceRequests(true);
+    window.setTimeout(() => refreshServiceRequests(true), 1500);
+    window.setTimeout(() => refreshServiceRequests(true), 5000);
+  }
+
+  function requestEventText(event) {
+    const by = event.by ? String(event.by) : t("sr_someone");
+    const detail = event.detail && typeof event.detail === "object" ? event.detail : {};
+    switch (event.kind) {
+      case "created":
+        return event.by ? t("sr_event_created", { by }) : t("sr_event_created_nobody");
+      case "accepted":
+        return t("sr_event_accepted", { by });
+      case "scheduled":
+        return t("sr_event_scheduled", { by, method: label("sr_method_", detail.method), at: dateTime(detail.at) });
+      case "note":
+        return t("sr_event_note", { by });
+      case "done":
+        return t("sr_event_done", { by });
+      case "reassigned":
+      case "unassigned": {
+        const nobody = event.kind === "unassigned" ? "_nobody" : "";
+        return detail.why === "declined" ? t("sr_event_declined" + nobody, { by }) : t("sr_event_lapsed" + nobody);
+      }
+      default:
+        return t("sr_event_other", { kind: String(event.kind) });
+    }
+  }
+
+  /** One request, read-only and masked (the API masks it for supervisors). */
+  async function openRequestView(number) {
+    if (!validRequestNumber(number)) return;
+    const dialog = $("dlg-request");
+    const fresh = state.requestView !== number || !dialog.open;
+    state.requestView = number;
+    $("dlg-request-h").textContent = t("sr_view_title", { number });
+    formError("request-error", "");
+    if (fresh) $("request-view").replaceChildren(h("p", { class: "muted", text: t("sr_loading") }));
+    openDialog(dialog);
+    renderServiceRequests();
+    let detail;
+    try {
+      detail = await api("GET", "/api/inbox/requests/" + encodeURIComponent(number));
+    } catch (error) {
+      if (error.code === "stale" || state.requestView !== number) return;
+      $("request-view").replaceChildren();
+      formError("request-error", errorText(error));
+      return;
+    }
+    if (state.requestView !== number) return;
+    renderRequestView(detail);
+  }
+
+  function renderRequestView(detail) {
+    const events = Array.isArray(detail.events) ? detail.events : [];
+    const messages = Array.isArray(detail.transcript) ? detail.transcript : [];
+    const slots = detail.details && typeof detail.details.slots === "object" && detail.details.slots ? detail.details.slots : {};
+    const answers = Object.entries(slots).filter(([, value]) => value != null && value !== "");
+    const parts = [
+      h(
+        "dl",
+        { class: "packet-summary" },
+        definition(t("sr_field_state"), requestStateBadge(detail.state), detail.overdue ? h("span", { class: "badge badge-overdue", text: t("sr_overdue") }) : null),
+        definition(t("sr_field_kind"), label("sr_kind_", detail.kind)),
+        definition(
+          t("sr_field_manager"),
+          detail.account_manager ? String(detail.account_manager) : h("span", { class: "badge badge-unassigned", text: t("sr_unassigned") }),
+        ),
+        definition(t("sr_field_window"), requestWindow(detail.contact_window)),
+        definition(t("sr_field_method"), label("sr_method_", detail.contact_method)),
+        definition(t("sr_field_mobile"), h("span", { class: "sr-mobile", text: String(detail.contact_mobile || "—") }), ` (${t("sr_masked")})`),
+        definition(t("sr_field_customer"), detail.customer_id ? String(detail.customer_id) : "—"),
+        definition(t("sr_field_branch"), detail.branch ? String(detail.branch) : "—"),
+        definition(t("sr_field_reason"), label("sr_reason_", detail.reason)),
+        definition(t("sr_field_stage"), stageLabel(detail.journey_stage)),
+        definition(t("sr_field_accept_by"), dateTime(detail.accept_by)),
+        detail.scheduled_for ? definition(t("sr_field_scheduled"), dateTime(detail.scheduled_for)) : null,
+        definition(t("sr_field_created"), dateTime(detail.created_at)),
+        definition(t("sr_field_delivered"), detail.delivered ? t("sr_delivered_yes") : t("sr_delivered_no")),
+      ),
+      section(t("sr_field_summary"), h("p", { class: "sr-summary", text: String(detail.summary || "") })),
+      answers.length
+        ? section(
+            t("sr_field_form"),
+            h(
+              "table",
+              { class: "grid form-answers" },
+              h("tbody", null, ...answers.map(([key, value]) => h("tr", null, h("th", { scope: "row", text: label("slot_", key) }), h("td", { text: formatValue(value) })))),
+            ),
+          )
+        : null,
+      section(
+        t("sr_field_events"),
+        events.length
+          ? h(
+              "ul",
+              { class: "notes sr-events" },
+              ...events.map((event) =>
+                h(
+                  "li",
+                  null,
+                  h("div", { class: "note-meta muted", text: dateTime(event.created_at) }),
+                  h("div", { class: "note-text", text: requestEventText(event) }),
+                  event.detail && event.detail.note ? h("div", { class: "note-text muted", text: String(event.detail.note) }) : null,
+                ),
+              ),
+            )
+          : h("p", { class: "empty", text: t("sr_events_empty") }),
+      ),
+      section(
+        t("sr_field_transcript"),
+        messages.length
+          ? h("ol", { class: "transcript transcript-compact sr-transcript", "aria-label": t("sr_field_transcript") }, ...messages.map(messageNode))
+          : h("p", { class: "empty", text: t("sr_transcript_empty") }),
+      ),
+    ];
+    $("request-view").replaceChildren(...parts.filter(Boolean));
+  }
+
   // ---- supervisor: canned replies editor -----------------------------------------------------------------
 
   function renderCannedEditor() {
@@ -2292,6 +2663,9 @@
     if (state.watch) watchView.redraw();
     renderWatch();
     renderOverview();
+    renderServiceRequests();
+    renderOutbox();
+    if (state.requestView && $("dlg-request").open) openRequestView(state.requestView);
     renderCannedEditor();
     if (state.side) selectSide(state.side, false);
   }
@@ -2326,6 +2700,12 @@
       button.addEventListener("click", () => button.closest("dialog").close());
     $("watch-stop").addEventListener("click", stopWatching);
     $("watch-reassign").addEventListener("click", () => state.watch && openReassign(state.watch.id));
+    for (const button of document.querySelectorAll(".ob-scope-button"))
+      button.addEventListener("click", () => setOutboxState(button.dataset.ob));
+    $("dlg-request").addEventListener("close", () => {
+      state.requestView = null;
+      renderServiceRequests();
+    });
     $("canned-form").addEventListener("submit", saveCanned);
     $("canned-cancel").addEventListener("click", resetCannedForm);
     $("canned-new").addEventListener("click", () => {
