@@ -13,12 +13,14 @@ from actions.applications import application_summary
 from actions.drawdowns import drawdown_summary
 from actions.renewals import renewal_summary
 from actions.repayments import repayment_summary
+from actions.service_requests import service_request_summary
 
 SUMMARIES: dict[str, Callable[[CollectingDispatcher, Tracker], Awaitable[None]]] = {
     "loan_application_form": application_summary,
     "drawdown_form": drawdown_summary,
     "repayment_form": repayment_summary,
     "renewal_form": renewal_summary,
+    "service_request_form": service_request_summary,
 }
 
 

@@ -1,9 +1,10 @@
-"""The customer's own credit line: limit, used, available, review date (a verified customer only)."""
+"""The customer's own credit line: limit, used, available, review date (a verified customer only); when the annual
+review is due within 30 days or overdue, what it needs and a button to book it with the account manager."""
 
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -13,6 +14,9 @@ from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.texts import STATES, money_text, pick
 from actions.verification import VerifiedFormValidation
+
+# The reminder for a review due within 30 days (the lending core's due_soon) or overdue, with a booking button.
+REVIEW_REMINDERS = {"due_soon": "utter_annual_review_due_soon", "overdue": "utter_annual_review_overdue"}
 
 
 class ValidateCreditLineForm(VerifiedFormValidation):
@@ -48,4 +52,10 @@ class ActionShowCreditLine(Action):
             review_due_date=line.review_due_date.isoformat(),
             review_text=pick(STATES, line.review_state, language),
         )
-        return reset_form_events("credit_line_form")
+        response = REVIEW_REMINDERS.get(line.review_state)
+        if response is None:
+            return reset_form_events("credit_line_form")
+        due = line.review_due_date.isoformat()
+        dispatcher.utter_message(response=response, review_due_date=due)
+        # Booking the review from the button carries the date into the service request.
+        return [*reset_form_events("credit_line_form"), SlotSet("annual_review_due", due)]

@@ -32,6 +32,19 @@ FORM_SLOTS: dict[str, tuple[str, ...]] = {
     "renewal_form": ("renewal_loan", "renewal_decision"),
     "credit_line_form": (),
     "application_status_form": ("application_number",),
+    "service_request_form": (
+        "service_request_kind",
+        "service_request_summary",
+        "contact_method",
+        "contact_window",
+        "contact_mobile",
+        "contact_consent",
+    ),
+    "service_request_status_form": ("service_request_number",),
+}
+# What a form keeps for itself besides its answers (forgotten with them, never in a handoff packet).
+FORM_STATE_SLOTS: dict[str, tuple[str, ...]] = {
+    "service_request_form": ("service_request_context", "contact_window_options"),
 }
 VERIFICATION_SLOTS = ("verify_mobile", "otp_code")
 STUCK_AFTER_INVALID_ANSWERS = 3
@@ -44,7 +57,7 @@ def language_of(tracker: Tracker) -> str:
 def reset_form_events(form: str | None = None) -> list[EventType]:
     """Forget a form's answers (every form's when ``form`` is None), keeping who the customer is."""
     forms = [form] if form else list(FORM_SLOTS)
-    slots = {slot for name in forms for slot in FORM_SLOTS.get(name, ())}
+    slots = {slot for name in forms for slot in (*FORM_SLOTS.get(name, ()), *FORM_STATE_SLOTS.get(name, ()))}
     slots.update(VERIFICATION_SLOTS)
     events: list[EventType] = [SlotSet(slot, None) for slot in sorted(slots)]
     events += [

@@ -1,12 +1,15 @@
 """Handing over to a person: the handoff packet of the design, and coming back after an agent hands back.
 
 The packet travels as a custom payload in the bot's reply (``{"handoff": {...}}``); the hub acts on it. Personal
-data in it is masked: the agent sees enough to help, not full numbers.
+data in it is masked: the agent sees enough to help, not full numbers. Business only an account manager does (an
+amount above the online limit, a renewal in manual review) becomes a service request instead of a packet
+(``actions/service_requests.py``): the customer says when and how to be contacted.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +22,7 @@ from actions.forms import FORM_SLOTS, STUCK_AFTER_INVALID_ANSWERS, language_of
 from actions.normalize import mask_account, mask_credit_code, mask_mobile, mask_text
 
 PACKET_VERSION = 1
+ACCOUNT_MANAGER = "account_manager"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ ROUTES: dict[str, HandoffRoute] = {
 INTENT_REASONS = {"complain": "complaint", "report_fraud": "fraud_report"}
 _MASKERS = {
     "mobile": mask_mobile,
+    "contact_mobile": mask_mobile,
     "credit_code": mask_credit_code,
     "receiving_account": mask_account,
     "repayment_account": mask_account,
@@ -48,12 +53,12 @@ _MASKERS = {
 _NEVER_SHARED = {"otp_code", "verification_id"}
 
 
-def masked_slots(tracker: Tracker) -> dict[str, Any]:
+def masked_slots(tracker: Tracker, *, leave_out: Collection[str] = ()) -> dict[str, Any]:
     """The answers of every form, masked; one-time codes never leave the assistant."""
     values: dict[str, Any] = {}
     for slot in sorted({s for slots in FORM_SLOTS.values() for s in slots} | set(_MASKERS)):
         value = tracker.get_slot(slot)
-        if value is None or slot in _NEVER_SHARED:
+        if value is None or slot in _NEVER_SHARED or slot in leave_out:
             continue
         mask = _MASKERS.get(slot)
         values[slot] = mask(str(value)) if mask else (mask_text(value) if isinstance(value, str) else value)
@@ -79,17 +84,24 @@ def journey_stage(tracker: Tracker) -> str:
 _CODE_LIKE = re.compile(r"(?<!\d)\d{6}(?!\d)")
 
 
-def recent_messages(tracker: Tracker, count: int = 5) -> list[str]:
-    """The customer's last messages, masked; an answer to the one-time-code question loses its code."""
-    messages: list[str] = []
+def customer_messages(tracker: Tracker) -> list[tuple[str, str | None]]:
+    """Every message of the customer with its intent, masked; an answer to the one-time-code question loses its
+    code."""
+    messages: list[tuple[str, str | None]] = []
     requested: Any = None
     for event in tracker.events:
         if event.get("event") == "slot" and event.get("name") == "requested_slot":
             requested = event.get("value")
         elif event.get("event") == "user" and event.get("text"):
             text = mask_text(str(event["text"]))
-            messages.append(_CODE_LIKE.sub("******", text) if requested in _NEVER_SHARED else text)
-    return messages[-count:]
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            messages.append((_CODE_LIKE.sub("******", text) if requested in _NEVER_SHARED else text, intent))
+    return messages
+
+
+def recent_messages(tracker: Tracker, count: int = 5) -> list[str]:
+    """The customer's last messages, masked; an answer to the one-time-code question loses its code."""
+    return [text for text, _ in customer_messages(tracker)[-count:]]
 
 
 def handoff_packet(tracker: Tracker, reason: str) -> dict[str, Any]:
@@ -113,8 +125,18 @@ def handoff_packet(tracker: Tracker, reason: str) -> dict[str, Any]:
     }
 
 
-def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
-    """Tell the customer what happens next, attach the packet, and leave any form."""
+def hand_off(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, *, details: Mapping[str, Any] | None = None
+) -> list[EventType]:
+    """Tell the customer what happens next, attach the packet, and leave any form.
+
+    Business for the account manager starts a service request instead (``details`` feed its suggested summary).
+    """
+    if ROUTES[reason].skill == ACCOUNT_MANAGER:
+        from actions.service_requests import start_service_request  # the service request builds on this module
+
+        dispatcher.utter_message(response=ROUTES[reason].response)
+        return start_service_request(tracker, reason, details=details or {})
     dispatcher.utter_message(response=ROUTES[reason].response, json_message=handoff_packet(tracker, reason))
     events: list[EventType] = [ActiveLoop(None)] if tracker.active_loop.get("name") else []
     # The form's answers stay, so an agent's hand-back can resume it; nothing stays confirmed.

@@ -1,5 +1,5 @@
 """Renewal without repaying principal (无还本续贷): eligibility explained, confirmed requests submitted;
-borderline cases go to the account manager."""
+borderline cases go to the account manager (a service request for the review)."""
 
 from __future__ import annotations
 
@@ -117,7 +117,12 @@ class ActionSubmitRenewal(Action):
             return reset_form_events("renewal_form")
         if result.decision == "manual_review":
             dispatcher.utter_message(response="utter_renewal_manual_review", renewal_number=result.renewal_number)
-            return [*hand_off(dispatcher, tracker, "renewal_manual_review"), *reset_form_events("renewal_form")]
+            details = {"renewal_number": result.renewal_number, "reasons": result.reasons}
+            # The renewal's answers are forgotten first; the service request it starts keeps what it needs.
+            return [
+                *reset_form_events("renewal_form"),
+                *hand_off(dispatcher, tracker, "renewal_manual_review", details=details),
+            ]
         dispatcher.utter_message(
             response="utter_renewal_approved",
             loan_number=result.loan_number,

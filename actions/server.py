@@ -33,6 +33,9 @@ def create_app() -> Sanic:
     executor.register_package("actions")
     app = create_app_for_serve(executor, cors_origins=None)
     expected = get_action_settings().action_server_token.encode()
+    # The account managers' hours are read now, so a missing or broken file stops the server at start, not a
+    # customer's service request later.
+    services.business_hours()
 
     @app.on_request
     async def require_token(request: Request) -> HTTPResponse | None:

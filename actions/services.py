@@ -9,6 +9,7 @@ from typing import Any
 
 from actions.lending_client import LendingCoreClient
 from actions.settings import get_action_settings
+from businesshours import BusinessHours
 
 logger = logging.getLogger(__name__)
 _searcher_lock = threading.Lock()
@@ -23,6 +24,15 @@ def lending_core() -> LendingCoreClient:
         timeout=settings.lending_core_timeout_seconds,
         retries=settings.lending_core_retries,
     )
+
+
+@lru_cache
+def business_hours() -> BusinessHours:
+    """The account managers' working hours (``BUSINESS_HOURS_FILE``), read once: the server reads it at start-up."""
+    path = get_action_settings().business_hours_file
+    hours = BusinessHours.from_file(path)
+    logger.info("business hours read from %s", path)
+    return hours
 
 
 _searcher: Any = None

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from businesshours import BANK_HOURS
 
 DEV_LENDING_CORE_API_KEY = "dev-lending-core-key"
 DEV_ACTION_SERVER_TOKEN = "dev-action-server-token"
 
 
 class ActionSettings(BaseSettings):
-    """Where the lending core is and how long to wait for it. The FAQ index has its own KNOWLEDGE_ settings."""
+    """Where the lending core is, how long to wait for it, and the account managers' hours. The FAQ index has its
+    own KNOWLEDGE_ settings."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -26,6 +30,9 @@ class ActionSettings(BaseSettings):
     # The action server listens here, and Rasa must send this token (X-Action-Token, see bot/endpoints.yml).
     action_server_host: str = "127.0.0.1"
     action_server_token: str = DEV_ACTION_SERVER_TOKEN
+    # The contact windows a service request offers: the account managers' working hours (skill account_manager);
+    # the same variable and file as the hub's (BUSINESS_HOURS_FILE, default businesshours/bank.yaml).
+    business_hours_file: Path = BANK_HOURS
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> ActionSettings:

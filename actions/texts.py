@@ -75,6 +75,38 @@ PROBLEMS: dict[str, Bilingual] = {
         "en": "An application number is AP followed by 10 digits, e.g. AP2026112901.",
     },
     "otp_format": {"zh": "验证码是6位数字。", "en": "The code has 6 digits."},
+    "service_request_number_invalid": {
+        "zh": "服务请求编号为SR加10位数字，例如SR2612010001。",
+        "en": "A service request number is SR followed by 10 digits, e.g. SR2612010001.",
+    },
+    "summary_length": {
+        "zh": "请用一两句话说明需要客户经理办理的事项（{min}至{max}个字）。",
+        "en": "Please describe what you need in a sentence or two ({min} to {max} characters).",
+    },
+    "summary_needed": {
+        "zh": "请直接输入需要客户经理办理的事项。",
+        "en": "Please type what you need the account manager to do.",
+    },
+    "contact_method_invalid": {
+        "zh": "请选择“电话联系”或“上门拜访”。",
+        "en": 'Please choose "Phone call" or "Visit".',
+    },
+    "contact_window_invalid": {
+        "zh": "请从下面的时段中选择一个（也可以说“明天上午”或回复序号）。",
+        "en": 'Please choose one of the times below (or say e.g. "tomorrow morning", or its number).',
+    },
+    "contact_window_unavailable": {
+        "zh": "这个时段已不可选，请从下面更新后的时段中选择。",
+        "en": "That time is no longer available; please choose one of the updated times below.",
+    },
+    "contact_window_not_offered": {
+        "zh": "客户经理在这个时间不方便联系，时段未修改。",
+        "en": "The account manager can't contact you at that time, so the time is unchanged.",
+    },
+    "contact_mobile_needed": {
+        "zh": "请输入希望客户经理联系您的手机号码。",
+        "en": "Please type the mobile number the account manager should use.",
+    },
 }
 
 REASONS: dict[str, Bilingual] = {
@@ -125,6 +157,19 @@ STATES: dict[str, Bilingual] = {
     "current": {"zh": "年审正常", "en": "review up to date"},
     "due_soon": {"zh": "年审即将到期", "en": "review due soon"},
     "overdue": {"zh": "年审已逾期", "en": "review overdue"},
+}
+
+
+SERVICE_REQUEST_KINDS: dict[str, Bilingual] = {
+    "callback": {"zh": "客户经理回电", "en": "call back from your account manager"},
+    "annual_review": {"zh": "额度年审", "en": "annual review of the credit line"},
+    "financing": {"zh": "融资需求", "en": "financing need"},
+    "renewal_review": {"zh": "续贷人工审核", "en": "renewal review"},
+}
+
+CONTACT_METHODS: dict[str, Bilingual] = {
+    "call": {"zh": "电话联系", "en": "phone call"},
+    "visit": {"zh": "上门拜访", "en": "visit"},
 }
 
 

@@ -82,12 +82,7 @@ def test_packet_routes_and_describes_the_journey() -> None:
         ("complain", {}, "complaint", "utter_handoff_complaint"),
         ("report_fraud", {}, "fraud_report", "utter_handoff_fraud"),
         ("request_human", {"invalid_attempts": 3}, "stuck_form", "utter_handoff_agent"),
-        (
-            "request_human",
-            {"handoff_reason": "amount_above_online_limit"},
-            "amount_above_online_limit",
-            "utter_handoff_account_manager",
-        ),
+        ("request_human", {"handoff_reason": "core_failure"}, "core_failure", "utter_handoff_agent"),
         ("request_human", {}, "customer_request", "utter_handoff_agent"),
     ],
 )

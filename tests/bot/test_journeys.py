@@ -17,6 +17,7 @@ from lending_core.testing import TEST_API_KEY
 from tests.conftest import JourneyCore
 from tests.utils.factories import auth, create_conversation, customer_token, message_body
 from tests.utils.lending import reset_and_seed
+from textkit.masking import mask_mobile
 
 
 class Chat:
@@ -155,16 +156,19 @@ async def test_renewal_declined_is_explained_in_english(hub_client: httpx.AsyncC
     assert "does not qualify" in answer and "already been renewed" in answer
 
 
-async def test_renewal_manual_review_goes_to_the_account_manager(hub_client: httpx.AsyncClient) -> None:
+async def test_renewal_manual_review_becomes_a_service_request(hub_client: httpx.AsyncClient) -> None:
     chat = await new_chat(hub_client, customer_token=customer_token("C1005"))
     await chat.say("我想续贷")
     summary = await chat.say_text("LN1005000001")
     assert "人工审核" in summary
     replies = await chat.say("确认")
 
-    packets = custom_payloads(replies, "handoff")
-    assert packets and packets[0]["reason"] == "renewal_manual_review" and packets[0]["skill"] == "account_manager"
-    assert "客户经理" in "\n".join(r["text"] for r in replies)
+    assert not assistant_payloads(replies, "handoff")  # no packet: the account manager gets a service request
+    said = "\n".join(r["text"] for r in replies)
+    assert "客户经理会按您方便的时间联系您" in said and "LN1005000001" in said
+    assert any(b["payload"] == "/affirm" for r in replies for b in r["buttons"])  # keep the suggested summary
+    windows = await chat.say("/affirm")  # a renewal review is a call: the time is asked next
+    assert 1 <= len(windows[-1]["buttons"]) <= 4
 
 
 async def test_credit_line_of_a_bank_verified_customer(hub_client: httpx.AsyncClient) -> None:
@@ -247,3 +251,160 @@ async def test_stuck_form_offers_a_person(hub_client: httpx.AsyncClient) -> None
     assert any(b["payload"] == "/request_human" for r in third for b in r["buttons"])
     replies = await chat.say("/request_human")
     assert custom_payloads(replies, "handoff")[0]["reason"] == "stuck_form"
+
+
+# ---------------------------------------------------------------- service requests for the account manager
+SERVICE_REQUEST_FIELDS = {
+    "version",
+    "kind",
+    "contact_method",
+    "summary",
+    "contact_window",
+    "contact_mobile",
+    "consent",
+    "language",
+    "customer",
+    "reason",
+    "journey_stage",
+    "slots",
+    "annual_review_due",
+}
+
+
+def assistant_payloads(replies: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The assistant's own payloads (the hub's system messages may carry the same key with what it adds)."""
+    return [
+        reply["custom"][key] for reply in replies if reply["sender"] == "bot" and key in (reply.get("custom") or {})
+    ]
+
+
+def masked(request: dict[str, Any]) -> dict[str, Any]:
+    """The request with its mobile masked: the transcript keeps that copy (the hub keeps the full number only in the
+    request itself, docs/contracts.md), so a reply read back through the customer API may show either."""
+    mobile = request["contact_mobile"]
+    return {**request, "contact_mobile": mobile if "*" in mobile else mask_mobile(mobile)}
+
+
+def window_of(button: dict[str, Any]) -> dict[str, str]:
+    found = re.search(r'"contact_window": "([^"/]+)/([^"]+)"', button["payload"])
+    assert found, button
+    return {"start": found.group(1), "end": found.group(2)}
+
+
+async def test_a_call_back_request_reaches_the_confirmation_with_the_request(hub_client: httpx.AsyncClient) -> None:
+    chat = await new_chat(hub_client)
+    asked = await chat.say_text("让客户经理给我回个电话")
+    assert "需要客户经理为您办理的事项" in asked
+    windows = await chat.say("我们订单多了，想增加授信额度")
+    buttons = windows[-1]["buttons"]
+    assert 1 <= len(buttons) <= 4 and "（北京时间）" in windows[-1]["text"]
+    assert "手机号码" in await chat.say_text(buttons[0]["payload"])
+    consent = await chat.say_text("13812345678")
+    assert "138****5678" in consent and "13812345678" not in consent
+    summary = await chat.say_text("同意")
+    assert "请核对服务请求" in summary and "客户经理回电" in summary and "138****5678" in summary
+
+    replies = await chat.say("确认")
+
+    assert "正在为您提交服务请求" in "\n".join(r["text"] for r in replies)
+    request = assistant_payloads(replies, "service_request")[0]
+    assert set(request) == SERVICE_REQUEST_FIELDS
+    assert masked(request) == {
+        "version": 1,
+        "kind": "callback",
+        "contact_method": "call",
+        "summary": "我们订单多了，想增加授信额度",
+        "contact_window": window_of(buttons[0]),
+        "contact_mobile": "138****5678",
+        "consent": True,
+        "language": "zh",
+        "customer": {"customer_id": None, "verified_by": None},
+        "reason": "customer_request",
+        "journey_stage": "intent:request_callback",
+        "slots": {},
+        "annual_review_due": None,
+    }
+
+
+async def test_an_amount_above_the_online_limit_becomes_a_service_request(hub_client: httpx.AsyncClient) -> None:
+    chat = await new_chat(hub_client)
+    replies = await chat.say("我想为东方贸易有限公司申请500万贷款，期限一年")
+    said = "\n".join(r["text"] for r in replies)
+    assert not custom_payloads(replies, "handoff")
+    assert "超过在线申请上限" in said and "我来帮您登记" in said and "申请经营贷款5,000,000.00元" in said
+    method = await chat.say("/affirm")
+    assert [b["title"] for b in method[-1]["buttons"]] == ["电话联系", "上门拜访"]
+    windows = await chat.say(method[-1]["buttons"][1]["payload"])
+    buttons = windows[-1]["buttons"]
+    await chat.say(buttons[-1]["payload"])
+    await chat.say("13900001234")
+    summary = await chat.say_text("同意")
+    assert "上门拜访" in summary and "139****1234" in summary
+
+    replies = await chat.say("确认")
+
+    request = assistant_payloads(replies, "service_request")[0]
+    assert set(request) == SERVICE_REQUEST_FIELDS
+    assert (request["kind"], request["contact_method"], request["reason"]) == (
+        "financing",
+        "visit",
+        "amount_above_online_limit",
+    )
+    assert request["journey_stage"] == "loan_application_form:submit"
+    assert request["summary"].startswith("申请经营贷款5,000,000.00元（超过在线申请上限），企业：东方贸易有限公司")
+    assert request["slots"] == {"company_name": "东方贸易有限公司", "loan_amount": "5000000.00", "loan_term": 12}
+    assert request["contact_window"] == window_of(buttons[-1])
+    assert masked(request)["contact_mobile"] == "139****1234"
+
+
+async def test_the_annual_review_is_booked_from_the_credit_line(
+    hub_client: httpx.AsyncClient, core_client: httpx.AsyncClient
+) -> None:
+    line = (await core_client.get("/api/v1/customers/C1004/credit-line")).json()
+    assert line["review_state"] == "due_soon"
+    chat = await new_chat(hub_client, language="en", customer_token=customer_token("C1004"))
+    answer = await chat.say("what's my available credit")
+    reminder = answer[-1]
+    assert line["review_due_date"] in reminder["text"] and "bank statements of the last 6 months" in reminder["text"]
+    assert reminder["buttons"] == [{"title": "Book the review", "payload": "/book_annual_review"}]
+    asked = await chat.say_text("/book_annual_review")
+    assert f"Book the annual review of the credit line (due {line['review_due_date']})" in asked
+    method = await chat.say("/affirm")
+    windows = await chat.say(method[-1]["buttons"][0]["payload"])  # a phone call
+    mobile = await chat.say_text(windows[-1]["buttons"][0]["payload"])
+    assert "138****0004" in mobile and "13800000004" not in mobile
+    await chat.say("/affirm")  # the registered mobile
+    summary = await chat.say_text("yes")
+    assert "annual review of the credit line" in summary and "138****0004" in summary
+
+    replies = await chat.say("yes")
+
+    request = assistant_payloads(replies, "service_request")[0]
+    assert set(request) == SERVICE_REQUEST_FIELDS
+    assert (request["kind"], request["reason"], request["contact_method"], request["language"]) == (
+        "annual_review",
+        "annual_review",
+        "call",
+        "en",
+    )
+    assert request["annual_review_due"] == line["review_due_date"]
+    assert masked(request)["contact_mobile"] == "138****0004"  # the registered mobile
+    assert request["customer"] == {"customer_id": "C1004", "verified_by": "bank_token"}
+
+
+async def test_the_status_of_a_request_by_its_number(hub_client: httpx.AsyncClient) -> None:
+    chat = await new_chat(hub_client)
+    asked = await chat.say_text("我之前提交的服务请求现在什么进度")
+    assert "SR" in asked
+    replies = await chat.say("SR2612010001")
+    assert assistant_payloads(replies, "service_request_lookup") == [
+        {"version": 1, "number": "SR2612010001", "customer_id": None, "language": "zh"}
+    ]
+
+
+async def test_a_verified_customers_requests_need_no_number(hub_client: httpx.AsyncClient) -> None:
+    chat = await new_chat(hub_client, language="en", customer_token=customer_token("C1001"))
+    replies = await chat.say("any update on my service request?")
+    assert assistant_payloads(replies, "service_request_lookup") == [
+        {"version": 1, "number": None, "customer_id": "C1001", "language": "en"}
+    ]
