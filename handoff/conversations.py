@@ -295,10 +295,17 @@ class ConversationService:
     async def _ask_assistant(
         self, session: AsyncSession, *, conversation: Conversation, message: Message
     ) -> PostOutcome:
+        metadata = self._metadata(conversation)
+        if message.text == CALLBACK_PAYLOAD:
+            # The hub's own button: why it was offered (agents off duty, none free, the wait) tells the account
+            # manager whether the customer came at night; only the hub's clock knows.
+            offer = await crud.latest_callback_offer(session, conversation_id=conversation.id)
+            if offer is not None:
+                metadata["callback_offer"] = offer
         started = time.perf_counter()
         try:
             bot_replies = await self.rasa.send(
-                sender_id=conversation.id, text=for_assistant(message.text), metadata=self._metadata(conversation)
+                sender_id=conversation.id, text=for_assistant(message.text), metadata=metadata
             )
         except AssistantError as exc:
             logger.warning("conversation %s: assistant unavailable (%s)", conversation.id, exc)

@@ -134,6 +134,26 @@ async def list_replies_to(session: AsyncSession, *, conversation_id: str, seq: i
     return result.scalars().all()
 
 
+async def latest_callback_offer(
+    session: AsyncSession, *, conversation_id: str, within: int = 20
+) -> dict[str, Any] | None:
+    """Why the hub last offered the account manager's call back in this conversation (its system message among
+    the last ``within`` messages): ``{"reason": after_hours | no_agent | wait_too_long | account_manager}``."""
+    result = await session.execute(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq.desc()).limit(within)
+    )
+    for message in result.scalars():
+        if message.sender != "system":
+            continue
+        custom = message.custom or {}
+        if isinstance(custom.get("handoff_unavailable"), dict):
+            return {"reason": custom["handoff_unavailable"].get("reason")}
+        if isinstance(custom.get("callback_offered"), dict):
+            off_duty = custom["callback_offered"].get("agents_off_duty")
+            return {"reason": "after_hours" if off_duty else "wait_too_long"}
+    return None
+
+
 async def latest_customer_message(session: AsyncSession, *, conversation_id: str) -> Message | None:
     result = await session.execute(
         select(Message)
