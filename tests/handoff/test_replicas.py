@@ -132,7 +132,9 @@ async def test_a_hub_killed_mid_conversation_loses_and_doubles_nothing(
         # The agent's console reconnects through the load balancer to the surviving hub at once.
         await agent.connect(hub.url)
         port = int(doomed_hub.url.rsplit(":", 1)[1])
-        restarted = start_hub("hub-restarted", hub_env_shared, port=port)
+        # Started in a thread: the agent's console keeps beating meanwhile, as a real one would (a blocked event
+        # loop here would make the agent look gone and lose them the chat).
+        restarted = await asyncio.to_thread(start_hub, "hub-restarted", hub_env_shared, port=port)
         try:
             seen_by_customer: list[int] = []
             async with websockets.connect(ws_url(restarted, customer.conversation, last_seq=0)) as again:
