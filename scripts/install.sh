@@ -47,13 +47,13 @@ install_rasa() {
 }
 
 install_browser() {
-  command -v chromium >/dev/null 2>&1 && return 0
-  echo "==> installing Debian's Chromium (for the page tests)"
-  if [ "$(id -u)" -eq 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
+  # Chromium, and the CJK fonts without which the pages' screenshots show Chinese as boxes.
+  command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1 && return 0
+  echo "==> installing Debian's Chromium and the Noto CJK fonts (for the page tests)"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 }
 
 for target in "$@"; do
