@@ -539,5 +539,5 @@ async def test_a_summary_and_customer_messages_full_of_html_show_as_text_and_nev
     # The only link in the request is the tel: link the page built from the validated digits.
     assert await page.locator("#detail a").count() == 1
     await expect(page.locator("#detail a")).to_have_attribute("href", "tel:13800000001")
-    assert await page.locator("script").count() == 2  # the inbox's own two files
+    assert await page.locator("script").count() == 3  # the inbox's own three files (i18n, staff, inbox)
     await no_script_ran(inbox)

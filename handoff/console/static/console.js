@@ -3,12 +3,14 @@
    Safety rules this file keeps: everything that came from the server or a customer is put into the page with
    textContent (never innerHTML), is never used as a URL (a conversation id only goes into an API path after it
    passed ID_PATTERN and encodeURIComponent), never as an attribute name and never as HTML. Links are not
-   created from text. Every write sends the CSRF token (cookie hub_csrf) as X-CSRF-Token. */
+   created from text. Every write sends the CSRF token (cookie hub_csrf) as X-CSRF-Token.
+
+   What the inbox does the same way (words, the DOM builder h, Beijing times, the API call, toasts, the sign-in form,
+   the websocket) is in staff.js (window.StaffPage), loaded before this file. */
 "use strict";
 
 (() => {
   const STRINGS = window.CONSOLE_I18N;
-  const LANG_KEY = "hub-console.language";
   const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
   const REQUEST_NUMBER_PATTERN = /^SR\d{10}$/;
   const REQUESTS_REFRESH_MS = 15000;
@@ -16,23 +18,15 @@
   const OVERVIEW_REFRESH_MS = 5000;
   const TYPING_SEND_MS = 1000;
   const TYPING_SHOW_MS = 5000;
-  const SUPERVISING = new Set(["supervisor", "admin"]);
   const CONSOLE_ROLES = new Set(["agent", "supervisor", "admin"]);
 
   // ---- state ---------------------------------------------------------------------------------------------
 
   const state = {
-    lang: initialLanguage(),
+    lang: StaffPage.initialLanguage(),
     me: null,
     config: null,
     csrf: "",
-    ws: null,
-    wsWanted: false,
-    wsTimer: null,
-    wsRetryAt: 0,
-    backoff: 0,
-    heartbeatTimer: null,
-    conn: "offline",
     presence: "offline",
     presenceBusy: false,
     helloSeen: false,
@@ -69,41 +63,12 @@
 
   const $ = (id) => document.getElementById(id);
 
+  const { h, parseTime, shanghai, hhmm, announce } = StaffPage;
+
   // ---- words ---------------------------------------------------------------------------------------------
 
-  function initialLanguage() {
-    let saved = null;
-    try {
-      saved = window.localStorage.getItem(LANG_KEY);
-    } catch (e) {
-      saved = null;
-    }
-    if (saved === "zh" || saved === "en") return saved;
-    const preferred = (navigator.languages && navigator.languages[0]) || navigator.language || "zh";
-    return /^zh\b/i.test(preferred) ? "zh" : "en";
-  }
-
-  function t(key, vars) {
-    const table = STRINGS[state.lang] || STRINGS.zh;
-    let text = Object.prototype.hasOwnProperty.call(table, key) ? table[key] : STRINGS.zh[key] || key;
-    if (vars) {
-      text = text.replace(/\{(\w+)\}/g, (whole, name) =>
-        Object.prototype.hasOwnProperty.call(vars, name) && vars[name] != null ? String(vars[name]) : whole,
-      );
-    }
-    return text;
-  }
-
-  function has(key) {
-    return Object.prototype.hasOwnProperty.call(STRINGS[state.lang] || {}, key);
-  }
-
-  /** A code's human label (reason_x, slot_x...), or the code itself. */
-  function label(prefix, code) {
-    if (code == null || code === "") return "—";
-    const key = prefix + String(code);
-    return has(key) ? t(key) : String(code);
-  }
+  const words = StaffPage.words([STRINGS], () => state.lang);
+  const { t, has, label, stageLabel, formatValue, humanWait, senderName, stateBadge, requestEventText } = words;
 
   function skillLabel(code) {
     const found = state.config && state.config.skills.find((s) => s.code === code);
@@ -121,60 +86,18 @@
     return code === "en" || code === "zh" ? t("lang_" + code) : code ? String(code) : "—";
   }
 
-  function stageLabel(stage) {
-    if (!stage) return "—";
-    const text = String(stage);
-    const [head, tail] = [text.slice(0, text.indexOf(":")), text.slice(text.indexOf(":") + 1)];
-    if (text.indexOf(":") < 0) return text;
-    if (head === "intent") return t("stage_intent", { intent: label("intent_", tail) });
-    const form = label("form_", head);
-    if (tail === "submit") return t("stage_submitted", { form });
-    if (tail === "start") return t("stage_form", { form, slot: t("stage_start") });
-    return t("stage_form", { form, slot: label("slot_", tail) });
-  }
-
   function applyStaticWords() {
-    document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
     document.title = t("doc_title");
-    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-    for (const el of document.querySelectorAll("[data-i18n-placeholder]"))
-      el.setAttribute("placeholder", t(el.dataset.i18nPlaceholder));
-    for (const el of document.querySelectorAll("[data-i18n-aria]"))
-      el.setAttribute("aria-label", t(el.dataset.i18nAria));
+    StaffPage.applyWords(state.lang, t);
   }
 
   function setLanguage(lang) {
-    state.lang = lang === "en" ? "en" : "zh";
-    try {
-      window.localStorage.setItem(LANG_KEY, state.lang);
-    } catch (e) {
-      /* private mode: the choice lasts for this page only */
-    }
+    state.lang = StaffPage.saveLanguage(lang);
     applyStaticWords();
     renderAll();
   }
 
   // ---- small helpers -------------------------------------------------------------------------------------
-
-  /** An element: attributes are this file's own names; children are nodes or plain text (text nodes). */
-  function h(tag, attrs, ...children) {
-    const el = document.createElement(tag);
-    if (attrs) {
-      for (const [name, value] of Object.entries(attrs)) {
-        if (value == null || value === false) continue;
-        if (name === "class") el.className = value;
-        else if (name === "text") el.textContent = value;
-        else if (name === "key") el.dataset.key = value;
-        else if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
-        else el.setAttribute(name, value === true ? "" : String(value));
-      }
-    }
-    for (const child of children.flat()) {
-      if (child == null || child === false) continue;
-      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return el;
-  }
 
   function safeId(id) {
     return typeof id === "string" && ID_PATTERN.test(id);
@@ -193,27 +116,6 @@
     return Array.from(text).length;
   }
 
-  /** Server times: ISO 8601; a time without a zone is UTC (the hub stores UTC). */
-  function parseTime(value) {
-    if (!value) return null;
-    let text = String(value).replace(/(\.\d{3})\d+/, "$1");
-    if (!/(Z|[+-]\d\d:?\d\d)$/i.test(text)) text += "Z";
-    const date = new Date(text);
-    return Number.isNaN(date.getTime()) ? null : date;
-  }
-
-  const clockFormat = new Intl.DateTimeFormat("en-GB", {
-    timeZone: "Asia/Shanghai",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
-
-  function hhmm(value) {
-    const date = value instanceof Date ? value : parseTime(value);
-    return date ? clockFormat.format(date) : "";
-  }
-
   function duration(seconds) {
     const total = Math.max(0, Math.floor(seconds || 0));
     const hours = Math.floor(total / 3600);
@@ -221,12 +123,6 @@
     const secs = total % 60;
     if (hours) return `${hours}:${String(minutes).padStart(2, "0")}:${String(secs).padStart(2, "0")}`;
     return `${minutes}:${String(secs).padStart(2, "0")}`;
-  }
-
-  function humanWait(seconds) {
-    const total = Math.max(1, Math.ceil(seconds || 0));
-    if (total < 60) return t("seconds", { s: total });
-    return t("minutes_seconds", { m: Math.floor(total / 60), s: total % 60 });
   }
 
   function newUuid() {
@@ -238,16 +134,8 @@
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
-  function readCookie(name) {
-    for (const part of document.cookie.split(";")) {
-      const [key, ...rest] = part.trim().split("=");
-      if (key === name) return decodeURIComponent(rest.join("="));
-    }
-    return "";
-  }
-
   function supervises() {
-    return Boolean(state.me && SUPERVISING.has(state.me.role));
+    return StaffPage.supervises(state.me);
   }
 
   /** Re-render a list wholesale but keep the keyboard focus on the element with the same data-key. */
@@ -267,29 +155,8 @@
 
   // ---- announcements and toasts -------------------------------------------------------------------------
 
-  function announce(text) {
-    const region = $("announcer");
-    region.append(h("p", { text }));
-    while (region.childElementCount > 5) region.firstElementChild.remove();
-  }
-
   function toast(text, kind) {
-    const box = $("toasts");
-    const node = h(
-      "div",
-      { class: "toast toast-" + (kind || "info") },
-      h("span", { text }),
-      h("button", {
-        type: "button",
-        class: "toast-close",
-        "aria-label": "×",
-        text: "×",
-        onclick: () => node.remove(),
-      }),
-    );
-    box.append(node);
-    while (box.childElementCount > 4) box.firstElementChild.remove();
-    window.setTimeout(() => node.remove(), kind === "error" ? 10000 : 6000);
+    StaffPage.toast(text, kind, { keep: 4, closeLabel: "×" });
   }
 
   function errorText(error) {
@@ -303,103 +170,32 @@
 
   // ---- the API -------------------------------------------------------------------------------------------
 
-  class ApiError extends Error {
-    constructor(status, code, message, details) {
-      super(message);
-      this.status = status;
-      this.code = code;
-      this.details = details || {};
-    }
-  }
-
-  function csrfToken() {
-    return readCookie("hub_csrf") || state.csrf;
-  }
-
-  async function api(method, path, body) {
-    const generation = state.generation;
-    const headers = { Accept: "application/json" };
-    const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
-    let response;
-    try {
-      response = await fetch(path, init);
-    } catch (e) {
-      throw new ApiError(0, "network", t("err_network"));
-    }
-    let data = null;
-    if (response.status !== 204) {
-      try {
-        data = await response.json();
-      } catch (e) {
-        data = null;
-      }
-    }
-    if (!response.ok) {
-      const err = (data && data.error) || {};
-      const error = new ApiError(
-        response.status,
-        err.code || "http_" + response.status,
-        err.message || response.statusText,
-        err.details,
-      );
-      if (response.status === 401 && error.code === "not_signed_in" && state.me && generation === state.generation)
-        signedOut(t("session_expired"));
-      throw error;
-    }
-    if (generation !== state.generation) throw new ApiError(0, "stale", "signed out meanwhile");
-    return data;
-  }
+  const api = StaffPage.apiClient({
+    t,
+    generation: () => state.generation,
+    signedIn: () => Boolean(state.me),
+    csrf: () => state.csrf,
+    expired: () => signedOut(t("session_expired")),
+  });
 
   // ---- views ---------------------------------------------------------------------------------------------
 
-  function showView(name) {
-    for (const view of ["loading", "signin", "manager", "app"]) $("view-" + view).hidden = view !== name;
-    if (name === "signin") window.setTimeout(() => $("signin-username").focus(), 0);
-  }
-
-  function showSignInError(text) {
-    const el = $("signin-error");
-    el.textContent = text;
-    el.hidden = !text;
-  }
+  const VIEWS = ["loading", "signin", "manager", "app"];
+  const showView = (name) => StaffPage.showView(VIEWS, name);
+  const showSignInError = StaffPage.showSignInError;
 
   // ---- sign-in and sign-out ------------------------------------------------------------------------------
 
-  async function onSignIn(event) {
-    event.preventDefault();
-    const username = $("signin-username").value.trim();
-    const password = $("signin-password").value;
-    if (!username || !password) {
-      showSignInError(t("signin_missing"));
-      return;
-    }
-    const button = $("signin-submit");
-    button.disabled = true;
-    button.textContent = t("signing_in");
-    showSignInError("");
-    try {
-      const data = await api("POST", "/api/console/session", { username, password });
-      state.csrf = data.csrf_token;
-      $("signin-password").value = "";
-      await start(data.user);
-    } catch (error) {
-      if (error.code === "invalid_credentials") showSignInError(t("signin_wrong"));
-      else if (error.code === "sign_in_locked") {
-        const wait = Number(error.details.retry_after_seconds) || 60;
-        showSignInError(t("signin_locked", { wait: humanWait(wait), at: hhmm(new Date(Date.now() + wait * 1000)) }));
-      } else if (error.code === "network") showSignInError(t("err_network"));
-      else if (error.status === 422) showSignInError(t("signin_missing"));
-      else showSignInError(t("signin_failed", { message: error.message || error.code }));
-      $("signin-password").select();
-    } finally {
-      button.disabled = false;
-      button.textContent = t("sign_in");
-    }
+  function onSignIn(event) {
+    return StaffPage.submitSignIn(event, {
+      api,
+      t,
+      humanWait,
+      started: async (data) => {
+        state.csrf = data.csrf_token;
+        await start(data.user);
+      },
+    });
   }
 
   async function onSignOut(event) {
@@ -427,7 +223,7 @@
   /** Forget everything of the session and show the sign-in form (with a reason, if any). */
   function signedOut(reason) {
     state.generation += 1;
-    stopSocket();
+    socket.stop();
     for (const timer of state.timers) window.clearInterval(timer);
     state.timers = [];
     state.me = null;
@@ -492,7 +288,7 @@
     showView("app");
     renderAll();
     await refreshMine();
-    connectSocket();
+    socket.connect();
     refreshQueue();
     loadCanned();
     if (supervises()) refreshOverview();
@@ -512,109 +308,31 @@
 
   // ---- the websocket -------------------------------------------------------------------------------------
 
-  function connectSocket() {
-    if (state.ws || !state.me) return;
-    state.wsWanted = true;
-    setConn("connecting");
-    const url = (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + "/api/console/ws";
-    let socket;
-    try {
-      socket = new WebSocket(url);
-    } catch (e) {
-      scheduleReconnect();
-      return;
-    }
-    state.ws = socket;
-    socket.addEventListener("message", (event) => {
-      if (state.ws !== socket) return;
-      let data;
-      try {
-        data = JSON.parse(event.data);
-      } catch (e) {
-        return;
-      }
-      if (data && typeof data === "object" && typeof data.type === "string") handleEvent(data);
-    });
-    socket.addEventListener("close", (event) => {
-      if (state.ws !== socket) return;
-      state.ws = null;
-      stopHeartbeat();
-      if (event.code === 4401) {
-        signedOut(t("session_expired"));
-        return;
-      }
-      if (event.code === 4403) toast(t("conn_refused"), "error");
-      if (state.wsWanted) scheduleReconnect();
-      else setConn("offline");
-    });
-  }
-
-  function scheduleReconnect() {
-    const base = Math.min(30000, 1000 * 2 ** state.backoff);
-    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
-    state.backoff = Math.min(state.backoff + 1, 5);
-    state.wsRetryAt = Date.now() + delay;
-    setConn("reconnecting");
-    window.clearTimeout(state.wsTimer);
-    state.wsTimer = window.setTimeout(() => {
-      state.wsTimer = null;
-      connectSocket();
-    }, delay);
-  }
-
-  function stopSocket() {
-    state.wsWanted = false;
-    window.clearTimeout(state.wsTimer);
-    state.wsTimer = null;
-    stopHeartbeat();
-    const socket = state.ws;
-    state.ws = null;
-    if (socket) socket.close(1000);
-    setConn("offline");
-  }
-
-  function sendFrame(frame) {
-    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-      state.ws.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
-  }
-
-  function stopHeartbeat() {
-    window.clearInterval(state.heartbeatTimer);
-    state.heartbeatTimer = null;
-  }
-
-  function setConn(conn) {
-    state.conn = conn;
-    renderConn();
-  }
+  const socket = new StaffPage.Socket({
+    signedIn: () => Boolean(state.me),
+    onEvent: handleEvent,
+    onExpired: () => signedOut(t("session_expired")),
+    onRefused: () => toast(t("conn_refused"), "error"),
+    onState: renderConn,
+  });
 
   function renderConn() {
-    const el = $("conn");
-    el.dataset.state = state.conn;
-    const seconds = Math.max(0, Math.ceil((state.wsRetryAt - Date.now()) / 1000));
-    el.textContent = t("conn_" + state.conn, { seconds });
+    socket.render(t);
   }
 
   function onHello(event) {
-    state.backoff = 0;
-    setConn("online");
-    stopHeartbeat();
-    const every = Math.max(1, Number(event.heartbeat_seconds) || 5) * 1000;
-    state.heartbeatTimer = window.setInterval(() => sendFrame({ type: "heartbeat" }), every);
+    socket.hello(event);
     // Back after an outage as "offline" though the agent was present: the hub let them go meanwhile.
     if (state.helloSeen && event.presence === "offline" && state.presence !== "offline") toast(t("presence_lost"), "warn");
     state.helloSeen = true;
     setPresence(event.presence);
     // Catch up on what happened while the socket was down: each open chat from its last seq, then the lists.
     for (const chat of state.chats.values()) {
-      if (chat.detail) sendFrame({ type: "resume", conversation_id: chat.id, last_seq: chat.lastSeq });
+      if (chat.detail) socket.send({ type: "resume", conversation_id: chat.id, last_seq: chat.lastSeq });
     }
     if (state.watch) {
-      sendFrame({ type: "watch", conversation_id: state.watch.id });
-      if (state.watch.detail) sendFrame({ type: "resume", conversation_id: state.watch.id, last_seq: state.watch.lastSeq });
+      socket.send({ type: "watch", conversation_id: state.watch.id });
+      if (state.watch.detail) socket.send({ type: "resume", conversation_id: state.watch.id, last_seq: state.watch.lastSeq });
     }
     refreshMine();
     refreshQueue(true);
@@ -1191,11 +909,6 @@
     renderWatchTyping();
   }
 
-  function senderName(message) {
-    if (message.sender === "agent") return message.sender_name || t("sender_agent");
-    return t("sender_" + message.sender);
-  }
-
   function messageNode(message) {
     const sender = ["customer", "bot", "agent", "system"].includes(message.sender) ? message.sender : "system";
     const time = parseTime(message.created_at);
@@ -1484,14 +1197,6 @@
     );
   }
 
-  function formatValue(value) {
-    if (value === true) return t("yes");
-    if (value === false) return t("no");
-    if (value == null) return "—";
-    if (typeof value === "object") return JSON.stringify(value);
-    return String(value);
-  }
-
   function latestCustomerSeq(chat) {
     let seq = null;
     for (const message of chat.messages.values()) if (message.sender === "customer" && (seq === null || message.seq > seq)) seq = message.seq;
@@ -1662,7 +1367,7 @@
     chat.draft = $("reply").value;
     const now = Date.now();
     if (now - chat.typingSentAt >= TYPING_SEND_MS && $("reply").value) {
-      if (sendFrame({ type: "typing", conversation_id: chat.id })) chat.typingSentAt = now;
+      if (socket.send({ type: "typing", conversation_id: chat.id })) chat.typingSentAt = now;
     }
   }
 
@@ -2070,7 +1775,7 @@
     }
     stopWatching();
     state.watch = newChat(id, null);
-    sendFrame({ type: "watch", conversation_id: id });
+    socket.send({ type: "watch", conversation_id: id });
     watchView.show(state.watch);
     renderWatch();
     loadChat(state.watch);
@@ -2079,7 +1784,7 @@
 
   function stopWatching() {
     if (!state.watch) return;
-    sendFrame({ type: "unwatch", conversation_id: state.watch.id });
+    socket.send({ type: "unwatch", conversation_id: state.watch.id });
     state.watch = null;
     watchView.clear();
     renderWatch();
@@ -2164,26 +1869,12 @@
 
   // ---- supervisor: service requests and undelivered webhooks ----------------------------------------------
 
-  const dateTimeFormat = new Intl.DateTimeFormat("en-GB", {
-    timeZone: "Asia/Shanghai",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
-
-  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
   /** "12月2日 10:00" / "2 Dec 10:00", Beijing time. */
   function dateTime(value) {
     const date = value instanceof Date ? value : parseTime(value);
     if (!date) return "—";
-    const parts = {};
-    for (const part of dateTimeFormat.formatToParts(date)) parts[part.type] = part.value;
-    const m = Number(parts.month);
-    const day = t("sr_date", { m, d: Number(parts.day), month: MONTHS[m - 1] });
-    return `${day} ${parts.hour}:${parts.minute}`;
+    const p = shanghai(date);
+    return `${t("sr_date", { m: p.m, d: p.d, month: StaffPage.MONTHS[p.m - 1] })} ${p.hh}:${p.mm}`;
   }
 
   function requestWindow(window_) {
@@ -2195,11 +1886,6 @@
 
   function validRequestNumber(number) {
     return typeof number === "string" && REQUEST_NUMBER_PATTERN.test(number);
-  }
-
-  function requestStateBadge(code) {
-    const known = has("sr_state_" + code);
-    return h("span", { class: "badge sr-state sr-state-" + (known ? code : "other"), text: label("sr_state_", code) });
   }
 
   /** Every service request with its account manager, and the webhooks the platform did not take. */
@@ -2273,7 +1959,7 @@
             h(
               "td",
               { class: "sr-state-cell" },
-              requestStateBadge(r.state),
+              stateBadge(r.state),
               r.overdue ? h("span", { class: "badge badge-overdue", text: t("sr_overdue") }) : null,
             ),
             h(
@@ -2388,30 +2074,6 @@
     window.setTimeout(() => refreshServiceRequests(true), 5000);
   }
 
-  function requestEventText(event) {
-    const by = event.by ? String(event.by) : t("sr_someone");
-    const detail = event.detail && typeof event.detail === "object" ? event.detail : {};
-    switch (event.kind) {
-      case "created":
-        return event.by ? t("sr_event_created", { by }) : t("sr_event_created_nobody");
-      case "accepted":
-        return t("sr_event_accepted", { by });
-      case "scheduled":
-        return t("sr_event_scheduled", { by, method: label("sr_method_", detail.method), at: dateTime(detail.at) });
-      case "note":
-        return t("sr_event_note", { by });
-      case "done":
-        return t("sr_event_done", { by });
-      case "reassigned":
-      case "unassigned": {
-        const nobody = event.kind === "unassigned" ? "_nobody" : "";
-        return detail.why === "declined" ? t("sr_event_declined" + nobody, { by }) : t("sr_event_lapsed" + nobody);
-      }
-      default:
-        return t("sr_event_other", { kind: String(event.kind) });
-    }
-  }
-
   /** One request, read-only and masked (the API masks it for supervisors). */
   async function openRequestView(number) {
     if (!validRequestNumber(number)) return;
@@ -2445,7 +2107,7 @@
       h(
         "dl",
         { class: "packet-summary" },
-        definition(t("sr_field_state"), requestStateBadge(detail.state), detail.overdue ? h("span", { class: "badge badge-overdue", text: t("sr_overdue") }) : null),
+        definition(t("sr_field_state"), stateBadge(detail.state), detail.overdue ? h("span", { class: "badge badge-overdue", text: t("sr_overdue") }) : null),
         definition(t("sr_field_kind"), label("sr_kind_", detail.kind)),
         definition(
           t("sr_field_manager"),
@@ -2485,7 +2147,7 @@
                   "li",
                   null,
                   h("div", { class: "note-meta muted", text: dateTime(event.created_at) }),
-                  h("div", { class: "note-text", text: requestEventText(event) }),
+                  h("div", { class: "note-text", text: requestEventText(event, dateTime) }),
                   event.detail && event.detail.note ? h("div", { class: "note-text muted", text: String(event.detail.note) }) : null,
                 ),
               ),
@@ -2627,7 +2289,7 @@
   function tick() {
     tickOffers();
     tickQueue();
-    if (state.conn === "reconnecting") renderConn();
+    if (socket.conn === "reconnecting") renderConn();
     const now = Date.now();
     let typingChanged = false;
     for (const chat of state.chats.values()) {
@@ -2719,12 +2381,7 @@
         renderMyChats();
       }
     });
-    window.addEventListener("online", () => {
-      if (state.me && !state.ws && state.wsWanted) {
-        window.clearTimeout(state.wsTimer);
-        connectSocket();
-      }
-    });
+    window.addEventListener("online", () => socket.retryNow());
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);

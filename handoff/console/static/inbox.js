@@ -5,13 +5,15 @@
    the page with textContent (never innerHTML), never as an attribute name and never as HTML. A request number
    goes into an API path or the address only after it passed NUMBER_PATTERN; the only link built from data is
    the tel: link, and only from a mobile that passed MOBILE_PATTERN (digits). Every write sends the CSRF token
-   (cookie hub_csrf) as X-CSRF-Token. */
+   (cookie hub_csrf) as X-CSRF-Token.
+
+   What the console does the same way (words, the DOM builder h, Beijing times, the API call, toasts, the sign-in
+   form, the websocket) is in staff.js (window.StaffPage), loaded before this file. */
 "use strict";
 
 (() => {
   const WORDS = window.INBOX_I18N || { zh: {}, en: {} };
   const SHARED = window.CONSOLE_I18N || { zh: {}, en: {} };
-  const LANG_KEY = "hub-console.language"; // one choice for the console and the inbox
   const NUMBER_PATTERN = /^SR\d{10}$/;
   const MOBILE_PATTERN = /^1[3-9]\d{9}$/;
   const DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
@@ -19,14 +21,12 @@
   const REFRESH_MS = 30000;
   const LIST_MIN_GAP_MS = 400;
   const INBOX_ROLES = new Set(["account_manager", "supervisor", "admin"]);
-  const SUPERVISING = new Set(["supervisor", "admin"]);
   const SENDERS = new Set(["customer", "bot", "agent", "system"]);
-  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
   // ---- state ---------------------------------------------------------------------------------------------
 
   const state = {
-    lang: initialLanguage(),
+    lang: StaffPage.initialLanguage(),
     me: null,
     csrf: "",
     scope: "open",
@@ -46,76 +46,21 @@
     panel: null, // the action form that is open
     detailLoading: null, // the number whose detail is being read
     busy: false,
-    ws: null,
-    wsWanted: false,
-    wsTimer: null,
-    wsRetryAt: 0,
-    backoff: 0,
-    heartbeatTimer: null,
-    conn: "offline",
     timers: [],
     generation: 0, // bumped at every sign-in and sign-out: late answers of an old session are dropped
   };
 
   const $ = (id) => document.getElementById(id);
 
-  // ---- words ---------------------------------------------------------------------------------------------
+  const { h, fill, parseTime, shanghai, dayNumber, hhmm, announce } = StaffPage;
 
-  function initialLanguage() {
-    let saved = null;
-    try {
-      saved = window.localStorage.getItem(LANG_KEY);
-    } catch (e) {
-      saved = null;
-    }
-    if (saved === "zh" || saved === "en") return saved;
-    const preferred = (navigator.languages && navigator.languages[0]) || navigator.language || "zh";
-    return /^zh\b/i.test(preferred) ? "zh" : "en";
-  }
+  // ---- words: the inbox's own table first, then the console's (sign-in, roles, request labels) ------------
 
-  function lookup(key) {
-    for (const table of [WORDS[state.lang], SHARED[state.lang], WORDS.zh, SHARED.zh]) {
-      if (table && Object.prototype.hasOwnProperty.call(table, key)) return table[key];
-    }
-    return null;
-  }
-
-  function t(key, vars) {
-    let text = lookup(key);
-    if (text == null) text = key;
-    if (vars) {
-      text = text.replace(/\{(\w+)\}/g, (whole, name) =>
-        Object.prototype.hasOwnProperty.call(vars, name) && vars[name] != null ? String(vars[name]) : whole,
-      );
-    }
-    return text;
-  }
-
-  /** A code's label (sr_kind_x...), or the code itself. */
-  function label(prefix, code) {
-    if (code == null || code === "") return "—";
-    const text = lookup(prefix + String(code));
-    return text == null ? String(code) : text;
-  }
-
-  function stageLabel(stage) {
-    if (!stage) return "—";
-    const text = String(stage);
-    const colon = text.indexOf(":");
-    if (colon < 0) return text;
-    const head = text.slice(0, colon);
-    const tail = text.slice(colon + 1);
-    if (head === "intent") return t("stage_intent", { intent: label("intent_", tail) });
-    const form = label("form_", head);
-    if (tail === "submit") return t("stage_submitted", { form });
-    if (tail === "start") return t("stage_form", { form, slot: t("stage_start") });
-    return t("stage_form", { form, slot: label("slot_", tail) });
-  }
+  const words = StaffPage.words([WORDS, SHARED], () => state.lang);
+  const { lookup, t, label, stageLabel, formatValue, humanWait, senderName, stateBadge, requestEventText } = words;
 
   function applyStaticWords() {
-    document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
-    for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-    for (const el of document.querySelectorAll("[data-i18n-aria]")) el.setAttribute("aria-label", t(el.dataset.i18nAria));
+    StaffPage.applyWords(state.lang, t);
     renderTitle();
   }
 
@@ -125,41 +70,12 @@
   }
 
   function setLanguage(lang) {
-    state.lang = lang === "en" ? "en" : "zh";
-    try {
-      window.localStorage.setItem(LANG_KEY, state.lang);
-    } catch (e) {
-      /* private mode: the choice lasts for this page only */
-    }
+    state.lang = StaffPage.saveLanguage(lang);
     applyStaticWords();
     renderAll();
   }
 
   // ---- small helpers -------------------------------------------------------------------------------------
-
-  /** An element: attributes are this file's own names; children are nodes or plain text (text nodes). */
-  function h(tag, attrs, ...children) {
-    const el = document.createElement(tag);
-    if (attrs) {
-      for (const [name, value] of Object.entries(attrs)) {
-        if (value == null || value === false) continue;
-        if (name === "class") el.className = value;
-        else if (name === "text") el.textContent = value;
-        else if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
-        else el.setAttribute(name, value === true ? "" : String(value));
-      }
-    }
-    for (const child of children.flat()) {
-      if (child == null || child === false) continue;
-      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return el;
-  }
-
-  /** Replace an element's children with the nodes given, leaving out the absent ones (never the text "null"). */
-  function fill(el, ...nodes) {
-    el.replaceChildren(...nodes.filter((node) => node != null && node !== false));
-  }
 
   function validNumber(number) {
     return typeof number === "string" && NUMBER_PATTERN.test(number);
@@ -170,58 +86,13 @@
     return "/api/inbox/requests/" + encodeURIComponent(number) + (tail || "");
   }
 
-  function readCookie(name) {
-    for (const part of document.cookie.split(";")) {
-      const [key, ...rest] = part.trim().split("=");
-      if (key === name) return decodeURIComponent(rest.join("="));
-    }
-    return "";
-  }
-
   function supervises() {
-    return Boolean(state.me && SUPERVISING.has(state.me.role));
+    return StaffPage.supervises(state.me);
   }
 
   // ---- times: always Asia/Shanghai -----------------------------------------------------------------------
 
-  /** Server times: ISO 8601; a time without a zone is UTC (the hub stores UTC). */
-  function parseTime(value) {
-    if (!value) return null;
-    let text = String(value).replace(/(\.\d{3})\d+/, "$1");
-    if (!/(Z|[+-]\d\d:?\d\d)$/i.test(text)) text += "Z";
-    const date = new Date(text);
-    return Number.isNaN(date.getTime()) ? null : date;
-  }
-
-  const shanghaiFormat = new Intl.DateTimeFormat("en-US", {
-    timeZone: "Asia/Shanghai",
-    year: "numeric",
-    month: "numeric",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    weekday: "short",
-    hourCycle: "h23",
-  });
-
-  /** The wall clock in Shanghai: {y, m, d, hh, mm, weekday}. */
-  function shanghai(date) {
-    const parts = {};
-    for (const part of shanghaiFormat.formatToParts(date)) parts[part.type] = part.value;
-    return {
-      y: Number(parts.year),
-      m: Number(parts.month),
-      d: Number(parts.day),
-      hh: String(parts.hour).padStart(2, "0"),
-      mm: String(parts.minute).padStart(2, "0"),
-      weekday: parts.weekday,
-    };
-  }
-
-  function dayNumber(p) {
-    return Math.round(Date.UTC(p.y, p.m - 1, p.d) / 86400000);
-  }
-
+  /** Today, tomorrow, yesterday by name, else the date with its weekday: an account manager plans by the day. */
   function dayText(date) {
     const p = shanghai(date);
     const today = shanghai(new Date());
@@ -229,25 +100,20 @@
     if (diff === 0) return t("sr_day_today");
     if (diff === 1) return t("sr_day_tomorrow");
     if (diff === -1) return t("sr_day_yesterday");
-    const vars = { y: p.y, m: p.m, d: p.d, month: MONTHS[p.m - 1], weekday: t("ib_weekday_" + p.weekday) };
+    const vars = { y: p.y, m: p.m, d: p.d, month: StaffPage.MONTHS[p.m - 1], weekday: t("ib_weekday_" + p.weekday) };
     return p.y === today.y ? t("ib_date", vars) : t("ib_date_year", vars);
-  }
-
-  function clock(date) {
-    const p = shanghai(date);
-    return `${p.hh}:${p.mm}`;
   }
 
   function when(value) {
     const date = value instanceof Date ? value : parseTime(value);
-    return date ? `${dayText(date)} ${clock(date)}` : "—";
+    return date ? `${dayText(date)} ${hhmm(date)}` : "—";
   }
 
   function windowText(window_) {
     const start = window_ ? parseTime(window_.start) : null;
     const end = window_ ? parseTime(window_.end) : null;
     if (!start || !end) return "—";
-    if (dayNumber(shanghai(start)) === dayNumber(shanghai(end))) return `${dayText(start)} ${clock(start)}-${clock(end)}`;
+    if (dayNumber(shanghai(start)) === dayNumber(shanghai(end))) return `${dayText(start)} ${hhmm(start)}-${hhmm(end)}`;
     return `${when(start)} - ${when(end)}`;
   }
 
@@ -262,69 +128,20 @@
 
   // ---- announcements and toasts -------------------------------------------------------------------------
 
-  function announce(text) {
-    const region = $("announcer");
-    region.append(h("p", { text }));
-    while (region.childElementCount > 5) region.firstElementChild.remove();
-  }
-
+  /** A toast; one about a request (number) goes away when that request is opened. */
   function toast(text, kind, number) {
-    const box = $("toasts");
-    const node = h(
-      "div",
-      { class: "toast toast-" + (kind || "info"), "data-number": validNumber(number) ? number : null },
-      h("span", { text }),
-      h("button", { type: "button", class: "toast-close", "aria-label": t("close"), text: "×", onclick: () => node.remove() }),
-    );
-    box.append(node);
-    while (box.childElementCount > 3) box.firstElementChild.remove();
-    window.setTimeout(() => node.remove(), kind === "error" ? 10000 : 6000);
+    StaffPage.toast(text, kind, { keep: 3, closeLabel: t("close"), attrs: { "data-number": validNumber(number) ? number : null } });
   }
 
   // ---- the API -------------------------------------------------------------------------------------------
 
-  class ApiError extends Error {
-    constructor(status, code, message, details) {
-      super(message);
-      this.status = status;
-      this.code = code;
-      this.details = details || {};
-    }
-  }
-
-  async function api(method, path, body) {
-    const generation = state.generation;
-    const headers = { Accept: "application/json" };
-    const init = { method, headers, credentials: "same-origin", cache: "no-store" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    if (method !== "GET") headers["X-CSRF-Token"] = readCookie("hub_csrf") || state.csrf;
-    let response;
-    try {
-      response = await fetch(path, init);
-    } catch (e) {
-      throw new ApiError(0, "network", t("err_network"));
-    }
-    let data = null;
-    if (response.status !== 204) {
-      try {
-        data = await response.json();
-      } catch (e) {
-        data = null;
-      }
-    }
-    if (!response.ok) {
-      const err = (data && data.error) || {};
-      const error = new ApiError(response.status, err.code || "http_" + response.status, err.message || response.statusText, err.details);
-      if (response.status === 401 && error.code === "not_signed_in" && state.me && generation === state.generation)
-        signedOut(t("session_expired"));
-      throw error;
-    }
-    if (generation !== state.generation) throw new ApiError(0, "stale", "signed out meanwhile");
-    return data;
-  }
+  const api = StaffPage.apiClient({
+    t,
+    generation: () => state.generation,
+    signedIn: () => Boolean(state.me),
+    csrf: () => state.csrf,
+    expired: () => signedOut(t("session_expired")),
+  });
 
   /** What went wrong with an action, in words for the account manager. */
   function actionErrorText(error) {
@@ -343,55 +160,22 @@
 
   // ---- views ---------------------------------------------------------------------------------------------
 
-  function showView(name) {
-    for (const view of ["loading", "signin", "wrong-role", "app"]) $("view-" + view).hidden = view !== name;
-    if (name === "signin") window.setTimeout(() => $("signin-username").focus(), 0);
-  }
-
-  function showSignInError(text) {
-    const el = $("signin-error");
-    el.textContent = text;
-    el.hidden = !text;
-  }
+  const VIEWS = ["loading", "signin", "wrong-role", "app"];
+  const showView = (name) => StaffPage.showView(VIEWS, name);
+  const showSignInError = StaffPage.showSignInError;
 
   // ---- sign-in and sign-out ------------------------------------------------------------------------------
 
-  function humanWait(seconds) {
-    const total = Math.max(1, Math.ceil(seconds || 0));
-    if (total < 60) return t("seconds", { s: total });
-    return t("minutes_seconds", { m: Math.floor(total / 60), s: total % 60 });
-  }
-
-  async function onSignIn(event) {
-    event.preventDefault();
-    const username = $("signin-username").value.trim();
-    const password = $("signin-password").value;
-    if (!username || !password) {
-      showSignInError(t("signin_missing"));
-      return;
-    }
-    const button = $("signin-submit");
-    button.disabled = true;
-    button.textContent = t("signing_in");
-    showSignInError("");
-    try {
-      const data = await api("POST", "/api/console/session", { username, password });
-      state.csrf = data.csrf_token;
-      $("signin-password").value = "";
-      start(data.user);
-    } catch (error) {
-      if (error.code === "invalid_credentials") showSignInError(t("signin_wrong"));
-      else if (error.code === "sign_in_locked") {
-        const wait = Number(error.details.retry_after_seconds) || 60;
-        showSignInError(t("signin_locked", { wait: humanWait(wait), at: clock(new Date(Date.now() + wait * 1000)) }));
-      } else if (error.code === "network") showSignInError(t("err_network"));
-      else if (error.status === 422) showSignInError(t("signin_missing"));
-      else showSignInError(t("signin_failed", { message: error.message || error.code }));
-      $("signin-password").select();
-    } finally {
-      button.disabled = false;
-      button.textContent = t("sign_in");
-    }
+  function onSignIn(event) {
+    return StaffPage.submitSignIn(event, {
+      api,
+      t,
+      humanWait,
+      started: (data) => {
+        state.csrf = data.csrf_token;
+        start(data.user);
+      },
+    });
   }
 
   async function onSignOut() {
@@ -409,7 +193,7 @@
   /** Forget everything of the session (nothing of its customers stays in the page) and show the sign-in form. */
   function signedOut(reason) {
     state.generation += 1;
-    stopSocket();
+    socket.stop();
     for (const timer of state.timers) window.clearInterval(timer);
     state.timers = [];
     state.me = null;
@@ -458,7 +242,7 @@
     // The fallback when a push is lost: the list (the open request is read again only when the list shows it
     // changed, since each full read of one's own request is written to the audit log).
     state.timers.push(window.setInterval(refreshList, REFRESH_MS));
-    connectSocket();
+    socket.connect();
     refreshList();
     route();
   }
@@ -473,92 +257,20 @@
 
   // ---- the websocket -------------------------------------------------------------------------------------
 
-  function connectSocket() {
-    if (state.ws || !state.me) return;
-    state.wsWanted = true;
-    setConn("connecting");
-    const url = (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + "/api/console/ws";
-    let socket;
-    try {
-      socket = new WebSocket(url);
-    } catch (e) {
-      scheduleReconnect();
-      return;
-    }
-    state.ws = socket;
-    socket.addEventListener("message", (event) => {
-      if (state.ws !== socket) return;
-      let data;
-      try {
-        data = JSON.parse(event.data);
-      } catch (e) {
-        return;
-      }
-      if (data && typeof data === "object" && typeof data.type === "string") handleEvent(data);
-    });
-    socket.addEventListener("close", (event) => {
-      if (state.ws !== socket) return;
-      state.ws = null;
-      stopHeartbeat();
-      if (event.code === 4401) {
-        signedOut(t("session_expired"));
-        return;
-      }
-      if (event.code === 4403) toast(t("conn_refused"), "error");
-      if (state.wsWanted) scheduleReconnect();
-      else setConn("offline");
-    });
-  }
-
-  function scheduleReconnect() {
-    const base = Math.min(30000, 1000 * 2 ** state.backoff);
-    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
-    state.backoff = Math.min(state.backoff + 1, 5);
-    state.wsRetryAt = Date.now() + delay;
-    setConn("reconnecting");
-    window.clearTimeout(state.wsTimer);
-    state.wsTimer = window.setTimeout(() => {
-      state.wsTimer = null;
-      connectSocket();
-    }, delay);
-  }
-
-  function stopSocket() {
-    state.wsWanted = false;
-    window.clearTimeout(state.wsTimer);
-    state.wsTimer = null;
-    stopHeartbeat();
-    const socket = state.ws;
-    state.ws = null;
-    if (socket) socket.close(1000);
-    setConn("offline");
-  }
-
-  function stopHeartbeat() {
-    window.clearInterval(state.heartbeatTimer);
-    state.heartbeatTimer = null;
-  }
-
-  function setConn(conn) {
-    state.conn = conn;
-    renderConn();
-  }
+  const socket = new StaffPage.Socket({
+    signedIn: () => Boolean(state.me),
+    onEvent: handleEvent,
+    onExpired: () => signedOut(t("session_expired")),
+    onRefused: () => toast(t("conn_refused"), "error"),
+    onState: renderConn,
+  });
 
   function renderConn() {
-    const el = $("conn");
-    el.dataset.state = state.conn;
-    const seconds = Math.max(0, Math.ceil((state.wsRetryAt - Date.now()) / 1000));
-    el.textContent = t("conn_" + state.conn, { seconds });
+    socket.render(t);
   }
 
   function onHello(event) {
-    state.backoff = 0;
-    setConn("online");
-    stopHeartbeat();
-    const every = Math.max(1, Number(event.heartbeat_seconds) || 5) * 1000;
-    state.heartbeatTimer = window.setInterval(() => {
-      if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "heartbeat" }));
-    }, every);
+    socket.hello(event);
     // Whatever changed while the socket was down.
     refreshList();
     if (state.openNumber && !state.busy) loadDetail(state.openNumber, { quiet: true });
@@ -684,10 +396,6 @@
     );
   }
 
-  function stateBadge(code) {
-    return h("span", { class: "badge sr-state sr-state-" + (lookup("sr_state_" + code) ? code : "other"), text: label("sr_state_", code) });
-  }
-
   function renderList() {
     const list = $("req-list");
     const active = document.activeElement;
@@ -733,7 +441,7 @@
     const empty = $("list-empty");
     empty.hidden = !state.loaded || state.requests.length > 0;
     empty.textContent = state.scope === "open" ? t("ib_empty_open") : t("ib_empty_all");
-    $("list-updated").textContent = state.listAt ? t("ib_updated", { time: clock(state.listAt) }) : "";
+    $("list-updated").textContent = state.listAt ? t("ib_updated", { time: hhmm(state.listAt) }) : "";
     const error = $("list-error");
     error.textContent = state.listError;
     error.hidden = !state.listError;
@@ -986,13 +694,6 @@
     );
   }
 
-  function formatValue(value) {
-    if (value == null) return "—";
-    if (typeof value === "boolean") return value ? t("yes") : t("no");
-    if (typeof value === "object") return JSON.stringify(value);
-    return String(value);
-  }
-
   function formSection(detail) {
     const slots = detail.details && typeof detail.details.slots === "object" && detail.details.slots ? detail.details.slots : {};
     const entries = Object.entries(slots).filter(([, value]) => value != null && value !== "");
@@ -1001,31 +702,6 @@
       "sr_field_form",
       h("dl", { class: "facts" }, ...entries.map(([key, value]) => [h("dt", { text: label("slot_", key) }), h("dd", { text: formatValue(value) })])),
     );
-  }
-
-  function eventText(event) {
-    const by = event.by ? String(event.by) : t("sr_someone");
-    const detail = event.detail && typeof event.detail === "object" ? event.detail : {};
-    switch (event.kind) {
-      case "created":
-        return event.by ? t("sr_event_created", { by }) : t("sr_event_created_nobody");
-      case "accepted":
-        return t("sr_event_accepted", { by });
-      case "scheduled":
-        return t("sr_event_scheduled", { by, method: label("sr_method_", detail.method), at: when(detail.at) });
-      case "note":
-        return t("sr_event_note", { by });
-      case "done":
-        return t("sr_event_done", { by });
-      case "reassigned":
-      case "unassigned": {
-        const nobody = event.kind === "unassigned" ? "_nobody" : "";
-        if (detail.why === "declined") return t("sr_event_declined" + nobody, { by });
-        return t("sr_event_lapsed" + nobody);
-      }
-      default:
-        return t("sr_event_other", { kind: String(event.kind) });
-    }
   }
 
   function eventsSection(detail) {
@@ -1044,7 +720,7 @@
             "li",
             { class: "event event-kind-" + (/^[a-z_]{1,24}$/.test(String(event.kind)) ? event.kind : "other") },
             h("div", { class: "event-head" }, date ? h("time", { datetime: date.toISOString(), text: when(date) }) : null),
-            h("div", { class: "event-text", text: eventText(event) }),
+            h("div", { class: "event-text", text: requestEventText(event, when) }),
             note
               ? h("div", {
                   class: "event-note",
@@ -1055,11 +731,6 @@
         }),
       ),
     );
-  }
-
-  function senderName(message) {
-    if (message.sender === "agent") return message.sender_name ? String(message.sender_name) : t("sender_agent");
-    return t("sender_" + message.sender);
   }
 
   function transcriptSection(detail) {
@@ -1305,7 +976,7 @@
   }
 
   function tick() {
-    if (state.conn === "reconnecting") renderConn();
+    if (socket.conn === "reconnecting") renderConn();
   }
 
   function renderAll() {
@@ -1347,10 +1018,7 @@
     window.addEventListener("popstate", route);
     window.addEventListener("hashchange", route);
     window.addEventListener("online", () => {
-      if (state.me && !state.ws && state.wsWanted) {
-        window.clearTimeout(state.wsTimer);
-        connectSocket();
-      }
+      socket.retryNow();
       if (state.me) refreshList();
     });
   }
