@@ -191,7 +191,17 @@ async def through_hub(args: argparse.Namespace) -> None:
     from handoff.db import create_engine, create_sessionmaker
     from handoff.models import Message, ServiceRequest
 
-    answers = ["请客户经理给我回个电话", "就这样", "1", "好的，用这个号码", "同意", "确认"]
+    # The form's questions in order: what is needed, the time (the first window offered, as its button sends it),
+    # the mobile, the consent, the confirmation.
+    first_window = "<the first window's button>"
+    answers = [
+        "请客户经理给我回个电话",
+        "想咨询提高授信额度需要准备的材料",
+        first_window,
+        "13800000001",
+        "同意",
+        "确认",
+    ]
     engine = create_engine(get_settings().database_url)
     sessions = create_sessionmaker(engine)
     latencies: list[float] = []
@@ -204,10 +214,13 @@ async def through_hub(args: argparse.Namespace) -> None:
             auth = {"Authorization": f"Bearer {created['resume_token']}"}
             url = f"/api/v1/conversations/{created['conversation_id']}/messages"
             number = None
-            for text in answers:
+            offered: list[str] = []
+            for answer in answers:
+                text = offered[0] if answer == first_window and offered else answer
                 reply = (
                     await client.post(url, json={"client_msg_id": str(uuid.uuid4()), "text": text}, headers=auth)
                 ).json()
+                offered = [b["payload"] for m in reply.get("replies", []) for b in m.get("buttons") or []]
                 for message in reply.get("replies", []):
                     number = ((message.get("custom") or {}).get("service_request") or {}).get("number") or number
                 if text == "确认":

@@ -684,7 +684,7 @@ window.CONSOLE_I18N = {
     sr_event_created: "Submitted, assigned to {by}",
     sr_event_created_nobody: "Submitted, not assigned yet",
     sr_event_accepted: "{by} accepted it",
-    sr_event_scheduled: "{by} scheduled a {method}: {at}",
+    sr_event_scheduled: "{by} scheduled it: {method}, {at}",
     sr_event_note: "{by} added a note",
     sr_event_done: "{by} marked it done",
     sr_event_declined: "{by} declined it; passed to the next account manager",
