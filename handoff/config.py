@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # HS256 secret shared with the bank's web page, which signs the customer token (JWT, claim `sub`).
     customer_token_secret: str = DEV_CUSTOMER_TOKEN_SECRET
     customer_token_audience: str = "sme-assistant"
+    # The bank's sites whose pages embed the widget (`WIDGET_ORIGINS='["https://www.bank.example"]'`): the
+    # customer API answers their cross-origin calls (CORS, bearer tokens, no cookies). The hub's own pages need none.
+    widget_origins: list[str] = []
 
     max_message_chars: int = Field(default=2000, ge=1)
     max_body_bytes: int = Field(default=16_384, ge=1024)

@@ -46,7 +46,7 @@ def main() -> None:
     print(
         "\n"
         "  The SME credit assistant is running.\n"
-        f"  Widget demo page:   {HUB}/\n"
+        f"  Widget demo page:   {HUB}/   (WeChat-style: {HUB}/demo/wechat)\n"
         f"  Agent console:      {HUB}/console/\n"
         f"      sign in as {_demo_sign_ins(account_managers=False)}\n"
         f"  Account managers:   {HUB}/inbox/   (also on a phone)\n"

@@ -47,7 +47,12 @@ install_rasa() {
 }
 
 install_browser() {
-  # Chromium, and the CJK fonts without which the pages' screenshots show Chinese as boxes.
+  # axe-core for the accessibility checks (tests/a11y, from its lock file), Chromium, and the CJK fonts without
+  # which the pages' screenshots show Chinese as boxes.
+  if [ ! -f tests/a11y/node_modules/axe-core/axe.min.js ]; then
+    echo "==> installing axe-core (tests/a11y, npm ci)"
+    npm ci --prefix tests/a11y --silent --no-audit --no-fund
+  fi
   command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1 && return 0
   echo "==> installing Debian's Chromium and the Noto CJK fonts (for the page tests)"
   local sudo=""

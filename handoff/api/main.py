@@ -7,20 +7,20 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from businesshours import BusinessHours
 from handoff.agents import SessionCache
-from handoff.api.routes import console, console_ws, conversations, health, inbox, pages, platform, websocket
+from handoff.api.routes import console, console_ws, conversations, health, inbox, pages, platform, websocket, widget
 from handoff.clock import Clock, SystemClock
 from handoff.config import Settings, get_settings
 from handoff.conversations import ConversationService
@@ -37,7 +37,16 @@ from handoff.suggestions import SuggestionClient
 from handoff.workspace import Workspace
 
 logger = logging.getLogger(__name__)
-WIDGET_DIR = Path(__file__).resolve().parents[2] / "web_widget"
+
+
+class CustomerApiCors(CORSMiddleware):
+    """CORS for ``/api/v1/`` (the widget on a bank's own site); every other path passes through untouched."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/v1/"):
+            await super().__call__(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -125,6 +134,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.widget_origins:
+        # Only the customer API; staff pages and their cookies stay same-origin (their CSRF and Origin checks).
+        app.add_middleware(
+            CustomerApiCors,
+            allow_origins=settings.widget_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_credentials=False,
+            max_age=600,
+        )
     app.include_router(health.router)
     app.include_router(conversations.router)
     app.include_router(websocket.router)
@@ -133,13 +152,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(inbox.router)
     app.include_router(platform.router)
     app.include_router(pages.router)
+    app.include_router(widget.router)
     pages.mount_static(app)
     _install_error_handlers(app)
-
-    @app.get("/", include_in_schema=False)
-    async def demo_page() -> FileResponse:
-        return FileResponse(WIDGET_DIR / "demo.html", media_type="text/html; charset=utf-8")
-
     return app
 
 
