@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
-import shutil
 import statistics
 import sys
 import time
@@ -32,8 +31,9 @@ from common import local_only
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+# Debian's Chromium with the flags that keep it from fetching anything (component updates, sync, QUIC).
+from tests.utils.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 READY_PROBE = """
 window.__ready = null;
 document.addEventListener("sme-chat:ready", () => { window.__ready = performance.now(); });
