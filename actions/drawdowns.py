@@ -24,6 +24,8 @@ from actions.verification import VerifiedFormValidation, is_verified, verificati
 class ValidateDrawdownForm(VerifiedFormValidation):
     """A drawdown: an amount within the available line, a term, a receiving account of the customer's own."""
 
+    moves_money = True
+
     def name(self) -> str:
         return "validate_drawdown_form"
 

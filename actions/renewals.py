@@ -22,6 +22,8 @@ from actions.verification import VerifiedFormValidation, verification_of
 class ValidateRenewalForm(VerifiedFormValidation):
     """Which loan; its eligibility is checked at once and explained, so only an eligible request is confirmed."""
 
+    moves_money = True
+
     def name(self) -> str:
         return "validate_renewal_form"
 

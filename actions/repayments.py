@@ -34,6 +34,8 @@ async def _loan(tracker: Tracker) -> Loan | None:
 class ValidateRepaymentForm(VerifiedFormValidation):
     """A repayment of one of the customer's loans, partial or in full, from one of their accounts."""
 
+    moves_money = True
+
     def name(self) -> str:
         return "validate_repayment_form"
 

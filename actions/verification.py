@@ -1,7 +1,10 @@
 """Step-up verification inside forms: a one-time code to the customer's registered mobile.
 
 A customer is verified when the hub verified the bank page's token (``verified_by = bank_token``, from the
-metadata) or when a one-time code was confirmed in this chat within its validity (``verified_by = otp``).
+metadata) or when a one-time code was confirmed in this chat within its validity (``verified_by = otp``). A
+channel's customer bound to the bank's customer by the hub (``verified_by = channel_binding``: a WeChat user who
+proved once, with a code, who they are) is verified to look things up; moving money (drawdowns, repayments,
+renewals: the forms with ``moves_money``) takes a code confirmed in this chat as well.
 Forms that need it ask for the mobile and the code first, then carry on with their own questions.
 """
 
@@ -27,26 +30,36 @@ from actions.lending_client import (
 from actions.normalize import NormalizationError, mask_mobile, parse_mobile
 
 _SIX_DIGITS = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+CHANNEL_BINDING = "channel_binding"
 
 
-def is_verified(tracker: Tracker, *, now: dt.datetime | None = None) -> bool:
+def _code_current(tracker: Tracker, now: dt.datetime | None) -> bool:
+    """A one-time code confirmed in this chat and still within its validity."""
+    until = tracker.get_slot("verified_until")
+    if not until:
+        return False
+    try:
+        return dt.datetime.fromisoformat(until) > (now or dt.datetime.now(dt.UTC))
+    except ValueError:
+        return False
+
+
+def is_verified(tracker: Tracker, *, moving_money: bool = False, now: dt.datetime | None = None) -> bool:
     if not tracker.get_slot("customer_id"):
         return False
     method = tracker.get_slot("verified_by")
     if method == "bank_token":
         return True
-    if method == "otp":
-        until = tracker.get_slot("verified_until")
-        try:
-            return bool(until) and dt.datetime.fromisoformat(until) > (now or dt.datetime.now(dt.UTC))
-        except ValueError:
-            return False
+    if method == CHANNEL_BINDING and not moving_money:
+        return True
+    if method in ("otp", CHANNEL_BINDING):
+        return _code_current(tracker, now)
     return False
 
 
 def verification_of(tracker: Tracker) -> Verification:
-    """How the lending core can check this customer's verification."""
-    if tracker.get_slot("verified_by") == "otp" and tracker.get_slot("verification_id"):
+    """How the lending core can check this customer's verification: the code, when one was confirmed here."""
+    if tracker.get_slot("verified_by") in ("otp", CHANNEL_BINDING) and tracker.get_slot("verification_id"):
         return OtpVerification(verification_id=tracker.get_slot("verification_id"))
     return ChannelVerification()
 
@@ -54,12 +67,15 @@ def verification_of(tracker: Tracker) -> Verification:
 class VerifiedFormValidation(GuardedFormValidation):
     """A form that needs a verified customer: unverified customers verify first, then the form carries on."""
 
+    # A form that moves money asks a channel-bound customer for a code too (see the module's docstring).
+    moves_money = False
+
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         if tracker.get_slot("handoff_reason"):
             return []
-        if is_verified(tracker):
+        if is_verified(tracker, moving_money=self.moves_money):
             return [slot for slot in domain_slots if slot not in VERIFICATION_SLOTS]
         return domain_slots
 

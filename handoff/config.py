@@ -95,6 +95,53 @@ class Settings(BaseSettings):
     # How often one hub process looks for requests not accepted in time.
     service_request_sweep_seconds: float = Field(default=30.0, gt=0)
 
+    # ---- the WeChat Official Account channel (handoff/channels/wechat.py); off while WECHAT_TOKEN is empty ----
+    # As configured in the Official Account's admin (服务器配置): the token, the AppID and secret, and the
+    # EncodingAESKey (43 characters) for safe mode; the API's address can point at a proxy (or the tests' fake).
+    wechat_token: str = ""
+    wechat_app_id: str = ""
+    wechat_app_secret: str = ""
+    wechat_encoding_aes_key: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    # 消息加解密方式 as set in the admin: plain (明文), compatible (兼容: both accepted), safe (安全: AES only).
+    wechat_message_mode: Literal["plain", "compatible", "safe"] = "safe"
+    # A callback whose timestamp is further than this from the hub's clock is refused (a replayed push).
+    wechat_max_clock_skew_seconds: int = Field(default=300, ge=30)
+    # Customer-service messages are allowed for 48 hours after the customer's last message, 5 of them; after a
+    # menu click or a subscription, for a minute, 3 of them. The hub joins what is waiting into as few messages as
+    # it can, and what cannot be sent goes to the customer's account manager.
+    wechat_reply_window_hours: float = Field(default=48.0, gt=0)
+    wechat_replies_per_message: int = Field(default=5, ge=1)
+    wechat_event_window_seconds: float = Field(default=60.0, gt=0)
+    wechat_replies_per_event: int = Field(default=3, ge=1)
+    wechat_text_max_bytes: int = Field(default=2000, ge=200)
+    # A customer silent this long starts a new conversation (a new transcript for the agents) with their next message.
+    wechat_conversation_idle_hours: float = Field(default=24.0, gt=0)
+    # Menu buttons (click events, by EventKey) and what each one sends: an intent of the assistant, or the hub's
+    # own "bind" (the one-time-code binding of the WeChat user to the bank's customer).
+    wechat_menu: dict[str, str] = {
+        "FAQ": "/greet",
+        "APPLY": "/apply_loan",
+        "DRAWDOWN": "/drawdown",
+        "REPAY": "/repay",
+        "RENEW": "/renew_loan",
+        "STATUS": "/check_application_status",
+        "HUMAN": "/request_human",
+        "BIND": "bind",
+    }
+    # ---- WeCom customer service (微信客服, handoff/channels/wecom.py); off while WECOM_TOKEN is empty ----
+    # The corp id, the customer-service secret (微信客服 -> API), and the callback's token and EncodingAESKey.
+    wecom_corp_id: str = ""
+    wecom_kf_secret: str = ""
+    wecom_token: str = ""
+    wecom_encoding_aes_key: str = ""
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    # Besides the callbacks' nudges, each account is pulled this often (a lost nudge costs at most this long).
+    wecom_pull_seconds: float = Field(default=60.0, gt=0)
+
+    # How often one hub process looks for inbound messages not yet processed and replies not yet delivered.
+    channel_sweep_seconds: float = Field(default=5.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Settings:
         if self.environment == "development":
@@ -110,6 +157,27 @@ class Settings(BaseSettings):
                 f"{', '.join(still_default)}: the development default; set a real secret outside development"
             )
         return self
+
+    @model_validator(mode="after")
+    def _wechat_settings_complete(self) -> Settings:
+        key = self.wechat_encoding_aes_key
+        if self.wechat_enabled and not self.wechat_app_secret:
+            raise ValueError("WECHAT_APP_SECRET: needed with WECHAT_TOKEN and WECHAT_APP_ID")
+        if key and len(key) != 43:
+            raise ValueError("WECHAT_ENCODING_AES_KEY: the 43 characters the Official Account's admin shows")
+        if self.wecom_enabled and (not self.wecom_kf_secret or len(self.wecom_encoding_aes_key) != 43):
+            raise ValueError("WECOM_KF_SECRET and WECOM_ENCODING_AES_KEY (43 characters): needed with WECOM_TOKEN")
+        if self.wechat_enabled and self.wechat_message_mode != "plain" and not key:
+            raise ValueError("WECHAT_ENCODING_AES_KEY: needed unless WECHAT_MESSAGE_MODE=plain")
+        return self
+
+    @property
+    def wechat_enabled(self) -> bool:
+        return bool(self.wechat_token and self.wechat_app_id)
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return bool(self.wecom_token and self.wecom_corp_id)
 
     @property
     def skills(self) -> tuple[str, ...]:

@@ -228,6 +228,35 @@ class ConversationService:
                 await self._publish_mode(current.id, ConversationMode.BOT)
             return await self._ask_assistant(session, conversation=current, message=message)
 
+    async def post_for_people(self, *, conversation_id: str, client_msg_id: str, text: str, answer: str | None) -> None:
+        """A customer message the assistant cannot read (a channel's photo, the digits of a one-time code kept out
+        of the transcript): stored once for whoever reads the chat, and answered by the hub with ``answer``."""
+        async with self._conversation_lock(conversation_id), self.sessions() as session:
+            message, replies, _ = await self._store_or_find(
+                session, conversation_id=conversation_id, client_msg_id=client_msg_id, text=text, status="relayed"
+            )
+            if replies or answer is None:
+                return
+            reply = await crud.add_message(
+                session, conversation_id=conversation_id, sender="system", text=answer, reply_to_seq=message.seq
+            )
+            await session.commit()
+            await realtime.publish_to_conversation(
+                self.redis, conversation_id, MessageEvent.model_validate({"message": message_out(reply)})
+            )
+
+    async def say(self, *, conversation_id: str, text: str, custom: dict[str, Any] | None = None) -> Message:
+        """A message of the hub's own to the customer (a channel's welcome, the binding dialogue), stored and pushed."""
+        async with self._conversation_lock(conversation_id), self.sessions() as session:
+            message = await crud.add_message(
+                session, conversation_id=conversation_id, sender="system", text=text, custom=custom
+            )
+            await session.commit()
+        await realtime.publish_to_conversation(
+            self.redis, conversation_id, MessageEvent.model_validate({"message": message_out(message)})
+        )
+        return message
+
     async def _relayed(self, message: Message, conversation: Conversation) -> PostOutcome:
         """A message kept for a person: the mode as it was, and the place in the queue while waiting."""
         status = (

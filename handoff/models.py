@@ -336,3 +336,73 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ChannelUser(Base):
+    """A customer of an outside channel (a WeChat Official Account's openid, a WeCom customer's external id) and
+    what the hub keeps for them: their conversation, the lending-core customer they proved to be (a one-time code,
+    kept until they unbind), where delivery to them stands, and the numbered choices last offered.
+
+    ``delivered_seq`` is the delivery cursor: every message of the conversation up to it (the assistant's, the
+    agents', the hub's) has been accepted by the channel's API or handed to the account manager instead."""
+
+    __tablename__ = "channel_users"
+    __table_args__ = (UniqueConstraint("channel", "account_id", "external_id", name="uq_channel_users_identity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))  # wechat | wecom
+    # The Official Account's AppID, or the WeCom customer-service account (open_kfid).
+    account_id: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(128))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    bound_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    # The reply window: until when the channel takes messages to this customer, and how many more (on WeChat a
+    # message of theirs opens 48 hours and 5 messages; a menu click or a subscription, a minute and 3).
+    reply_window_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    replies_left: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # The assistant's last buttons, as numbered choices: [{"title", "payload"}].
+    choices: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The binding dialogue in progress: {"step": "mobile" | "code", "verification_id", "masked_mobile"}.
+    binding: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class ChannelInbound(Base):
+    """A callback's message or event, stored before the channel is answered and processed after: the unique key
+    (the channel's MsgId, or sender and time for events) makes a retried push one row, and a row still ``pending``
+    after a restart is processed by whichever hub process sweeps first."""
+
+    __tablename__ = "channel_inbound"
+    __table_args__ = (
+        UniqueConstraint("channel", "dedupe_key", name="uq_channel_inbound_dedupe"),
+        Index("ix_channel_inbound_pending", "status", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int] = mapped_column(ForeignKey("channel_users.id", ondelete="CASCADE"))
+    # text | voice | image | video | file | location | link | event | unknown
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ChannelCursor(Base):
+    """Where the hub stands in a channel's message stream it pulls (WeCom's ``kf/sync_msg`` cursor)."""
+
+    __tablename__ = "channel_cursors"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(256))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)

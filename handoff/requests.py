@@ -155,10 +155,10 @@ class ServiceRequestService:
         return Preparation(payload=payload, raw=raw, profile=profile, manager=manager, branch=branch)
 
     async def create(
-        self, session: AsyncSession, *, conversation: Conversation, prep: Preparation, reply: Message
+        self, session: AsyncSession, *, conversation: Conversation, prep: Preparation, reply: Message | None
     ) -> tuple[ServiceRequest, list[Message]]:
         """In the caller's transaction: the request, its first event, its outbox message, the customer's answer;
-        the stored reply's payload keeps only the masked number."""
+        the stored reply's payload (if the assistant's reply carried it) keeps only the masked number."""
         payload, now = prep.payload, self.clock.now()
         number = await self._allocate_number(session, now)
         language = system_texts.lang(payload.language)
@@ -195,7 +195,8 @@ class ServiceRequestService:
             request_id=request.id,
             now=now,
         )
-        reply.custom = {**(reply.custom or {}), "service_request": request.details}
+        if reply is not None:
+            reply.custom = {**(reply.custom or {}), "service_request": request.details}
         window = system_texts.window_text(request.contact_window_start, request.contact_window_end, language, now=now)
         text = system_texts.request_created(
             number,
@@ -219,6 +220,41 @@ class ServiceRequestService:
             request.branch,
         )
         return request, [message]
+
+    async def create_for_channel(
+        self, *, conversation: Conversation, summary: str, reason: str, window_hours: int
+    ) -> str | None:
+        """A call-back request the hub raises itself (a channel could not deliver the replies): to the bound
+        customer's registered mobile, in the account managers' next working hours. Its number, or None when the
+        lending core does not know the customer's mobile now."""
+        profile = await self.lending.profile(conversation.customer_id) if conversation.customer_id else None
+        if profile is None:
+            return None
+        start = self.hours.next_open(SKILL, self.clock.now()) or self.clock.now()
+        raw = {
+            "version": 1,
+            "kind": "callback",
+            "contact_method": "call",
+            "summary": summary,
+            "contact_window": {
+                "start": start.isoformat(),
+                "end": (start + dt.timedelta(hours=window_hours)).isoformat(),
+            },
+            "contact_mobile": profile.mobile,
+            "consent": True,  # the customer asked the bank; the call goes to the mobile they registered with it
+            "language": conversation.language or "zh",
+            "reason": reason,
+            "customer": {"customer_id": conversation.customer_id, "verified_by": conversation.verified_by},
+        }
+        prep = await self.prepare(conversation=conversation, raw=raw)
+        if prep is None:
+            return None
+        async with self.sessions() as session:
+            request, _ = await self.create(session, conversation=conversation, prep=prep, reply=None)
+            await session.commit()
+            number = request.number
+        await self.after_create(request)
+        return number
 
     async def after_create(self, request: ServiceRequest) -> None:
         """After the commit: the relay sends the webhook now; the account manager's inbox hears of it live."""

@@ -303,3 +303,105 @@ def wait_ran_out(language: str | None) -> str:
             "contact you at a time you choose."
         )
     return "抱歉让您久等了。您可以继续等待，也可以留下服务请求，客户经理会在您方便的时间联系您。"
+
+
+# ---- outside channels (handoff/channels/) ------------------------------------------------------------------------
+
+_CHANNEL_TEXTS: dict[str, dict[str, str]] = {
+    "welcome": {
+        "zh": "您好，欢迎关注！我是银行小微企业24小时智能客服，可以解答贷款问题，帮您申请贷款、提款、还款和续贷，"
+        "也可以为您转接人工客服或预约客户经理。\n\n直接发文字提问即可；回复「绑定」验证身份后，查询和办理无需每次验证。",
+        "en": "Welcome! I am the bank's 24-hour assistant for small businesses: I answer loan questions, help you "
+        "apply, draw down, repay and renew, and put you through to an agent or your account manager.\n\n"
+        'Just type your question. Reply "bind" to verify who you are once, so you need not verify every time.',
+    },
+    "media_to_person": {
+        "zh": "已收到，客服人员可以看到您发送的内容。",
+        "en": "Received: the agent can see what you sent.",
+    },
+    "media_to_assistant": {
+        "zh": "抱歉，智能助手目前只能阅读文字。请用文字描述您的问题；如需人工服务，请回复「人工」。",
+        "en": 'Sorry, the assistant reads text only. Please describe your question in words, or reply "agent" '
+        "to talk to a person.",
+    },
+    "voice_unrecognised": {
+        "zh": "抱歉，没有听清您的语音。请再说一次，或直接发送文字。",
+        "en": "Sorry, I could not make out your voice message. Please try again, or type it.",
+    },
+    "unsupported": {
+        "zh": "抱歉，暂不支持这类消息，请发送文字。",
+        "en": "Sorry, this kind of message is not supported; please send text.",
+    },
+    "choose_by_number": {"zh": "请回复数字选择：", "en": "Reply with a number:"},
+    "bind_ask_mobile": {
+        "zh": "请回复您在本行登记的手机号，我们将发送验证码完成绑定。回复「取消」可退出。",
+        "en": "Please reply with the mobile number registered with the bank; we will text you a code. Reply "
+        '"cancel" to stop.',
+    },
+    "bind_mobile_invalid": {
+        "zh": "手机号格式不正确，请回复11位手机号（例如 138 0013 8000），或回复「取消」。",
+        "en": 'That is not a mobile number: please reply with the 11 digits (e.g. 138 0013 8000), or "cancel".',
+    },
+    "bind_code_sent": {
+        "zh": "验证码已发送至 {masked}，请回复6位验证码。",
+        "en": "A code has been texted to {masked}; please reply with its 6 digits.",
+    },
+    "bind_code_format": {
+        "zh": "请回复短信中的6位数字验证码。",
+        "en": "Please reply with the 6-digit code from the text.",
+    },
+    "bind_code_invalid": {
+        "zh": "验证码不正确，还可以再试 {remaining} 次。",
+        "en": "That code is not right; {remaining} tries left.",
+    },
+    "bind_code_expired": {
+        "zh": "验证码已失效，请回复「绑定」重新获取。",
+        "en": 'The code has expired; reply "bind" for a new one.',
+    },
+    "bind_locked": {
+        "zh": "验证未通过次数过多，请稍后再试，或回复「人工」联系客服。",
+        "en": 'Too many wrong tries; please try again later, or reply "agent" for a person.',
+    },
+    "bind_rate_limited": {
+        "zh": "验证码发送过于频繁，请稍后再回复「绑定」。",
+        "en": 'Codes have been sent too often; please reply "bind" again a little later.',
+    },
+    "bind_unavailable": {
+        "zh": "抱歉，验证服务暂时不可用，请稍后再回复「绑定」。",
+        "en": 'Sorry, verification is unavailable for now; please reply "bind" again later.',
+    },
+    "bind_done": {
+        "zh": "绑定成功！以后在本公众号查询和办理业务无需重复验证身份（提款等资金操作仍需短信验证）。回复「解绑」可解除绑定。",
+        "en": "Done: you need not verify again here to look things up (moving money still takes a texted code). "
+        'Reply "unbind" to undo.',
+    },
+    "bind_already": {
+        "zh": "您的微信已绑定本行客户身份。如需解除，请回复「解绑」。",
+        "en": 'Your WeChat is already bound to your customer record. Reply "unbind" to undo.',
+    },
+    "bind_cancelled": {"zh": "已取消绑定。", "en": "Binding cancelled."},
+    "unbound": {"zh": "已解除绑定。", "en": "Unbound: we will ask you to verify again when needed."},
+    "not_bound": {"zh": "您的微信尚未绑定。", "en": "Your WeChat is not bound."},
+    "undelivered_note": {
+        "zh": "【系统】{count} 条回复未能通过{channel}送达客户（{reason}），已保存；客户再次发消息时将补发。{handover}",
+        "en": "[System] {count} replies could not be delivered through {channel} ({reason}); they are kept and "
+        "will be sent when the customer writes again. {handover}",
+    },
+    "undelivered_summary": {
+        "zh": "客户通过{channel}咨询，但回复未能送达（{reason}），请联系客户。未送达的内容：\n{texts}",
+        "en": "The customer wrote through {channel} but our replies could not be delivered ({reason}); please "
+        "contact them. What was not delivered:\n{texts}",
+    },
+}
+CHANNEL_NAMES = {"wechat": {"zh": "微信公众号", "en": "WeChat"}, "wecom": {"zh": "微信客服", "en": "WeCom"}}
+UNDELIVERED_REASONS = {
+    "window_closed": {"zh": "回复时限已过", "en": "the reply window has closed"},
+    "unsubscribed": {"zh": "客户已取消关注", "en": "the customer unfollowed"},
+    "refused": {"zh": "微信拒绝发送", "en": "WeChat refused the message"},
+}
+
+
+def channel_text(key: str, language: str | None, **values: Any) -> str:
+    """One of the channels' texts in the customer's language (Chinese unless English)."""
+    text = _CHANNEL_TEXTS[key][lang(language)]
+    return text.format(**values) if values else text

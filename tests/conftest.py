@@ -188,8 +188,9 @@ def rasa_server(action_server: Service) -> Iterator[Service]:
 
 
 HUB_TABLES = (
-    "audit_log, platform_receipts, outbox, service_request_events, service_requests, satisfaction_ratings, "
-    "handoff_events, handoffs, canned_replies, staff_sessions, staff_users, messages, conversations"
+    "channel_cursors, channel_inbound, channel_users, audit_log, platform_receipts, outbox, service_request_events, "
+    "service_requests, satisfaction_ratings, handoff_events, handoffs, canned_replies, staff_sessions, staff_users, "
+    "messages, conversations"
 )
 
 

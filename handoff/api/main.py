@@ -20,7 +20,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from businesshours import BusinessHours
 from handoff.agents import SessionCache
-from handoff.api.routes import console, console_ws, conversations, health, inbox, pages, platform, websocket, widget
+from handoff.api.routes import (
+    channels,
+    console,
+    console_ws,
+    conversations,
+    health,
+    inbox,
+    pages,
+    platform,
+    websocket,
+    widget,
+)
+from handoff.channels.service import Channels
 from handoff.clock import Clock, SystemClock
 from handoff.config import Settings, get_settings
 from handoff.conversations import ConversationService
@@ -101,6 +113,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             handoffs=app.state.handoffs,
             requests=app.state.requests,
         )
+        app.state.channels = Channels(
+            settings=settings,
+            sessions=app.state.sessions,
+            redis=redis,
+            clock=clock,
+            http=app.state.http,
+            conversations=app.state.conversations,
+            requests=app.state.requests,
+            lending=app.state.requests.lending,
+        )
         app.state.workspace = Workspace(app.state.handoffs)
         app.state.suggestions = SuggestionClient(
             base_url=settings.action_server_url, http=app.state.http, enabled=settings.agent_suggestions
@@ -111,6 +133,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             asyncio.create_task(app.state.handoffs.run_forever(), name="queue-clock"),
             asyncio.create_task(app.state.relay.run_forever(), name="outbox-relay"),
             asyncio.create_task(app.state.requests.run_forever(), name="service-request-sweep"),
+            asyncio.create_task(app.state.channels.run_forever(), name="channels"),
         ]
         yield
         for task in background:
@@ -151,6 +174,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(console_ws.router)
     app.include_router(inbox.router)
     app.include_router(platform.router)
+    app.include_router(channels.router)
     app.include_router(pages.router)
     app.include_router(widget.router)
     pages.mount_static(app)

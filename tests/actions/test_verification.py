@@ -40,6 +40,12 @@ async def latest_code(core: LendingCoreClient, mobile: str) -> str:
         ({"customer_id": "C1001"}, DRAWDOWN_SLOTS),
         ({"verified_by": "bank_token"}, DRAWDOWN_SLOTS),
         ({"customer_id": "C1001", "verified_by": "bank_token", "handoff_reason": "core_failure"}, []),
+        # A WeChat binding identifies the customer, but a drawdown moves money: a code in the chat first.
+        ({"customer_id": "C1001", "verified_by": "channel_binding"}, DRAWDOWN_SLOTS),
+        (
+            {"customer_id": "C1001", "verified_by": "channel_binding", "verified_until": "2999-01-01T00:00:00+00:00"},
+            DRAWDOWN_SLOTS[2:],
+        ),
     ],
 )
 async def test_required_slots_ask_verification_only_of_unverified_customers(
@@ -54,6 +60,8 @@ async def test_credit_line_form_asks_only_for_verification(dispatcher: Collectin
     assert await form.required_slots(slots, dispatcher, make_tracker(), {}) == slots
     verified = make_tracker(slots={"customer_id": "C1001", "verified_by": "bank_token"})
     assert await form.required_slots(slots, dispatcher, verified, {}) == []
+    bound = make_tracker(slots={"customer_id": "C1001", "verified_by": "channel_binding"})
+    assert await form.required_slots(slots, dispatcher, bound, {}) == []  # looking up needs no code
 
 
 async def test_one_time_code_flow(core: LendingCoreClient, domain: dict[str, Any]) -> None:
