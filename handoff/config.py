@@ -139,6 +139,14 @@ class Settings(BaseSettings):
     # Besides the callbacks' nudges, each account is pulled this often (a lost nudge costs at most this long).
     wecom_pull_seconds: float = Field(default=60.0, gt=0)
 
+    # Customers whose messages one hub process works on at once (each waits for the assistant holding a database
+    # connection), and deliveries at once: bounded so a burst of callbacks always finds a connection to store in.
+    channel_workers: int = Field(default=8, ge=1)
+    # Callbacks stored at once by one hub process; one that cannot start within the wait is answered 503 (the
+    # channel retries it) rather than let a burst queue every callback past WeChat's 5 seconds.
+    channel_callbacks_at_once: int = Field(default=16, ge=1)
+    channel_callback_wait_seconds: float = Field(default=2.0, gt=0)
+    channel_deliveries: int = Field(default=16, ge=1)
     # How often one hub process looks for inbound messages not yet processed and replies not yet delivered.
     channel_sweep_seconds: float = Field(default=5.0, gt=0)
 

@@ -131,11 +131,18 @@ class Delivery:
         # conversation id -> channel user id (None: a conversation of no channel, the widget's)
         self._users: dict[str, int | None] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._deliveries = asyncio.Semaphore(settings.channel_deliveries)
+        self._waiting: set[int] = set()
 
     # ---- one customer ----------------------------------------------------------------------------------------------
 
     async def deliver(self, user_id: int) -> None:
-        """Send what the customer has not had yet, as far as the reply window allows."""
+        """Send what the customer has not had yet, as far as the reply window allows (a bounded number at once:
+        each holds a database connection while the channel's API answers)."""
+        async with self._deliveries:
+            await self._deliver_locked(user_id)
+
+    async def _deliver_locked(self, user_id: int) -> None:
         lock = self.redis.lock(f"hub:channel:user:{user_id}:deliver", timeout=30, blocking_timeout=30)
         try:
             acquired = await lock.acquire()
@@ -292,9 +299,21 @@ class Delivery:
     # ---- finding customers to deliver to ---------------------------------------------------------------------------
 
     def spawn(self, user_id: int) -> None:
-        task = asyncio.create_task(self.deliver(user_id), name=f"channel-delivery-{user_id}")
+        """Deliver to the customer soon; a delivery already waiting to start covers what was stored meanwhile."""
+        if user_id in self._waiting:
+            return
+        self._waiting.add(user_id)
+        task = asyncio.create_task(self._spawned(user_id), name=f"channel-delivery-{user_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _spawned(self, user_id: int) -> None:
+        try:
+            async with self._deliveries:
+                self._waiting.discard(user_id)
+                await self._deliver_locked(user_id)
+        finally:
+            self._waiting.discard(user_id)
 
     async def sweep(self) -> int:
         """Deliver to every customer with messages waiting whose window is open and allowance left, and hold for

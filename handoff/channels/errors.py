@@ -3,7 +3,7 @@ handoff/api/main.py); the API errors stay inside the hub, where delivery decides
 
 from __future__ import annotations
 
-from handoff.errors import BadRequest, Forbidden
+from handoff.errors import BadRequest, DependencyUnavailable, Forbidden
 
 
 class BadCallback(BadRequest):
@@ -16,6 +16,12 @@ class BadSignature(Forbidden):
     """A callback whose signature, timestamp or encryption does not check out."""
 
     code = "invalid_signature"
+
+
+class Busy(DependencyUnavailable):
+    """The hub is storing as many callbacks as it can: this one gets 503 and the channel retries it."""
+
+    code = "busy"
 
 
 class ChannelApiError(Exception):

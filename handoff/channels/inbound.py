@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff import crud
 from handoff.channels.binding import BIND_COMMAND, VERIFIED_BY, Binding, wants_binding
+from handoff.channels.errors import Busy
 from handoff.channels.wechat import MEDIA_KINDS, IncomingMessage
 from handoff.clock import Clock
 from handoff.config import Settings
@@ -84,11 +85,28 @@ class ChannelInbox:
         self.binding = binding
         self._deliver = deliver
         self._tasks: set[asyncio.Task[None]] = set()
+        self._waiting: set[int] = set()
+        # A burst of callbacks must never wait for a database connection held by a message waiting for the
+        # assistant: at most this many customers are worked on at once (the assistant is the bottleneck anyway).
+        self._workers = asyncio.Semaphore(settings.channel_workers)
+        self._admission = asyncio.Semaphore(settings.channel_callbacks_at_once)
 
     # ---- the callback's part: store, then answer ------------------------------------------------------------------
 
     async def accept(self, channel: str, incoming: IncomingMessage) -> bool:
-        """Store the message (False: a retry of one already stored) and start processing it in the background."""
+        """Store the message (False: a retry of one already stored) and start processing it in the background.
+        Raises ``Busy`` when the hub cannot start storing it in time (the channel retries)."""
+        try:
+            async with asyncio.timeout(self.settings.channel_callback_wait_seconds):
+                await self._admission.acquire()
+        except TimeoutError as exc:
+            raise Busy("Too many callbacks at once; the channel will retry.") from exc
+        try:
+            return await self._accept(channel, incoming)
+        finally:
+            self._admission.release()
+
+    async def _accept(self, channel: str, incoming: IncomingMessage) -> bool:
         with contextlib.suppress(RedisError):
             if await self.redis.exists(_seen_key(channel, incoming.dedupe_key)):
                 return False
@@ -198,12 +216,25 @@ class ChannelInbox:
     # ---- processing, one customer at a time ------------------------------------------------------------------------
 
     def spawn(self, user_id: int) -> None:
+        """Process the customer's rows soon; once per customer at a time in this process (a task waiting for a
+        worker already covers rows stored meanwhile: it reads them when it starts)."""
+        if user_id in self._waiting:
+            return
+        self._waiting.add(user_id)
         task = asyncio.create_task(self.process_user(user_id), name=f"channel-inbound-{user_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def process_user(self, user_id: int) -> None:
         """Process the customer's pending rows in order, then deliver what they produced."""
+        try:
+            async with self._workers:
+                self._waiting.discard(user_id)
+                await self._process_user(user_id)
+        finally:
+            self._waiting.discard(user_id)
+
+    async def _process_user(self, user_id: int) -> None:
         lock = self.redis.lock(_user_lock(user_id), timeout=self.settings.rasa_timeout_seconds * 3, blocking_timeout=1)
         try:
             acquired = await lock.acquire()

@@ -160,8 +160,9 @@ class OfficialAccountCallback:
         kind = str(message.type)
         source, target = str(message.source), str(message.target)
         msg_id = fields.get("MsgId")
-        # WeChat's retries carry the same MsgId; events have none: their sender and time identify them.
-        dedupe_key = f"msg:{msg_id}" if msg_id else f"evt:{source}:{fields.get('CreateTime', '')}:{kind}"
+        # WeChat's retries carry the same MsgId (kept with its sender: a key no other account's push can hit);
+        # events have none: their sender and time identify them.
+        dedupe_key = f"msg:{source}:{msg_id}" if msg_id else f"evt:{source}:{fields.get('CreateTime', '')}:{kind}"
         if kind == "text":
             return IncomingMessage(target, source, "text", dedupe_key, text=str(message.content or ""))
         if kind == "voice":

@@ -13,6 +13,7 @@ encrypted with wechatpy's own code, not the hub's.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import secrets
 import threading
@@ -267,6 +268,9 @@ def _signature(*parts: str) -> str:
     return str(signer.signature)
 
 
+_MSG_IDS = itertools.count(int(time.time() * 1000) * 1000)
+
+
 class Customer:
     """A WeChat user of the Official Account: each method posts one callback to the hub, as WeChat would."""
 
@@ -274,11 +278,11 @@ class Customer:
         self.http = http
         self.openid = openid or "o" + secrets.token_hex(13)
         self.encrypted = encrypted
-        self._msg_id = int(time.time() * 1000)
 
-    def next_msg_id(self) -> int:
-        self._msg_id += 1
-        return self._msg_id
+    @staticmethod
+    def next_msg_id() -> int:
+        """A new MsgId: WeChat's are unique 64-bit numbers."""
+        return next(_MSG_IDS)
 
     def xml(self, msg_type: str, fields: str, *, msg_id: int | None = None, create_time: int | None = None) -> str:
         created = create_time or int(time.time())

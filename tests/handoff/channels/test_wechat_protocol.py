@@ -65,7 +65,7 @@ def test_a_plaintext_message_is_read_with_its_sender_and_msg_id() -> None:
         "text",
         "我想申请贷款",
     )
-    assert message.dedupe_key == "msg:1234567890123456"
+    assert message.dedupe_key == f"msg:{OPENID}:1234567890123456"
 
 
 def test_a_safe_mode_message_encrypted_by_wechatpy_is_decrypted() -> None:
