@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from redis.exceptions import LockError, RedisError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff import crud, realtime
 from handoff.channels.errors import ChannelApiError, ChannelUnavailable, ReplyNotAllowed
+from handoff.channels.work import LEASE_SECONDS, CustomerWork, customer_lock
 from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.models import ChannelUser, Conversation, Message, ServiceRequest
@@ -130,36 +130,26 @@ class Delivery:
         self.requests = requests
         # conversation id -> channel user id (None: a conversation of no channel, the widget's)
         self._users: dict[str, int | None] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._deliveries = asyncio.Semaphore(settings.channel_deliveries)
-        self._waiting: set[int] = set()
+        self._work = CustomerWork("channel-delivery", limit=settings.channel_deliveries, job=self._deliver_locked)
 
     # ---- one customer ----------------------------------------------------------------------------------------------
 
     async def deliver(self, user_id: int) -> None:
         """Send what the customer has not had yet, as far as the reply window allows (a bounded number at once:
         each holds a database connection while the channel's API answers)."""
-        async with self._deliveries:
-            await self._deliver_locked(user_id)
+        await self._work.run(user_id)
 
     async def _deliver_locked(self, user_id: int) -> None:
-        lock = self.redis.lock(f"hub:channel:user:{user_id}:deliver", timeout=30, blocking_timeout=30)
-        try:
-            acquired = await lock.acquire()
-        except RedisError:
-            acquired, lock = True, None  # type: ignore[assignment]
-        if not acquired:
-            logger.warning("channel user %s: delivery lock not acquired; the sweep will come back", user_id)
-            return
-        try:
-            async with self.sessions() as session:
-                await self._deliver(session, user_id)
-        except Exception:
-            logger.exception("channel user %s: delivery failed; the sweep will retry", user_id)
-        finally:
-            if lock is not None:
-                with contextlib.suppress(LockError, RedisError):
-                    await lock.release()
+        key = f"hub:channel:user:{user_id}:deliver"
+        async with customer_lock(self.redis, key, lease=LEASE_SECONDS, blocking_timeout=30) as held:
+            if not held:
+                logger.warning("channel user %s: delivery lock not acquired; the sweep will come back", user_id)
+                return
+            try:
+                async with self.sessions() as session:
+                    await self._deliver(session, user_id)
+            except Exception:
+                logger.exception("channel user %s: delivery failed; the sweep will retry", user_id)
 
     async def _deliver(self, session: AsyncSession, user_id: int) -> None:
         user = await session.get(ChannelUser, user_id)
@@ -299,21 +289,8 @@ class Delivery:
     # ---- finding customers to deliver to ---------------------------------------------------------------------------
 
     def spawn(self, user_id: int) -> None:
-        """Deliver to the customer soon; a delivery already waiting to start covers what was stored meanwhile."""
-        if user_id in self._waiting:
-            return
-        self._waiting.add(user_id)
-        task = asyncio.create_task(self._spawned(user_id), name=f"channel-delivery-{user_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _spawned(self, user_id: int) -> None:
-        try:
-            async with self._deliveries:
-                self._waiting.discard(user_id)
-                await self._deliver_locked(user_id)
-        finally:
-            self._waiting.discard(user_id)
+        """Deliver to the customer soon, in the background."""
+        self._work.spawn(user_id)
 
     async def sweep(self) -> int:
         """Deliver to every customer with messages waiting whose window is open and allowance left, and hold for
@@ -405,8 +382,4 @@ class Delivery:
         return self._users[conversation_id]
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        await self._work.stop()

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,6 +36,7 @@ from handoff import crud
 from handoff.channels.binding import BIND_COMMAND, VERIFIED_BY, Binding, wants_binding
 from handoff.channels.errors import Busy
 from handoff.channels.wechat import MEDIA_KINDS, IncomingMessage
+from handoff.channels.work import LEASE_SECONDS, CustomerWork, customer_lock
 from handoff.clock import Clock
 from handoff.config import Settings
 from handoff.conversations import ASSISTANT_UNAVAILABLE, ConversationService
@@ -84,11 +85,8 @@ class ChannelInbox:
         self.conversations = conversations
         self.binding = binding
         self._deliver = deliver
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._waiting: set[int] = set()
-        # A burst of callbacks must never wait for a database connection held by a message waiting for the
-        # assistant: at most this many customers are worked on at once (the assistant is the bottleneck anyway).
-        self._workers = asyncio.Semaphore(settings.channel_workers)
+        # At most this many customers worked on at once (see handoff/channels/work.py).
+        self._work = CustomerWork("channel-inbound", limit=settings.channel_workers, job=self._process_user)
         self._admission = asyncio.Semaphore(settings.channel_callbacks_at_once)
 
     # ---- the callback's part: store, then answer ------------------------------------------------------------------
@@ -216,62 +214,47 @@ class ChannelInbox:
     # ---- processing, one customer at a time ------------------------------------------------------------------------
 
     def spawn(self, user_id: int) -> None:
-        """Process the customer's rows soon; once per customer at a time in this process (a task waiting for a
-        worker already covers rows stored meanwhile: it reads them when it starts)."""
-        if user_id in self._waiting:
-            return
-        self._waiting.add(user_id)
-        task = asyncio.create_task(self.process_user(user_id), name=f"channel-inbound-{user_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Process the customer's rows soon, in the background."""
+        self._work.spawn(user_id)
 
     async def process_user(self, user_id: int) -> None:
         """Process the customer's pending rows in order, then deliver what they produced."""
-        try:
-            async with self._workers:
-                self._waiting.discard(user_id)
-                await self._process_user(user_id)
-        finally:
-            self._waiting.discard(user_id)
+        await self._work.run(user_id)
 
     async def _process_user(self, user_id: int) -> None:
-        lock = self.redis.lock(_user_lock(user_id), timeout=self.settings.rasa_timeout_seconds * 3, blocking_timeout=1)
-        try:
-            acquired = await lock.acquire()
-        except RedisError:
-            acquired = True  # without Redis, the conversation's own lock and the client ids keep it right
-            lock = None  # type: ignore[assignment]
-        if not acquired:
-            return  # another task has this customer; the sweep comes back for anything it leaves
-        try:
-            while True:
-                async with self.sessions() as session:
-                    query = (
-                        select(ChannelInbound)
-                        .where(ChannelInbound.user_id == user_id, ChannelInbound.status == "pending")
-                        .order_by(ChannelInbound.id)
-                        .limit(1)
-                    )
-                    row = (await session.execute(query)).scalar_one_or_none()
-                    if row is None:
-                        break
-                    done = await self._process(session, row)
-                    row.attempts += 1
-                    if done:
-                        row.status, row.processed_at = "done", self.clock.now()
-                    elif row.attempts >= MAX_ATTEMPTS:
-                        row.status, row.last_error = "failed", "the assistant did not answer"
-                    await session.commit()
-                if row.status == "failed":
-                    await self._tell_kept(user_id)
-                elif not done:
-                    break  # the assistant is down: the sweep tries again, in order
-        except Exception:
-            logger.exception("channel user %s: processing failed; the sweep will retry", user_id)
-        finally:
-            if lock is not None:
-                with contextlib.suppress(LockError, RedisError):
-                    await lock.release()
+        async with customer_lock(self.redis, _user_lock(user_id), lease=LEASE_SECONDS, blocking_timeout=1) as held:
+            if not held:
+                return  # another process has this customer; the sweep comes back for anything it leaves
+            try:
+                await self._drain(user_id)
+            except Exception:
+                logger.exception("channel user %s: processing failed; the sweep will retry", user_id)
+        await self._deliver(user_id)
+
+    async def _drain(self, user_id: int) -> None:
+        """The customer's pending rows, oldest first, until none is left or the assistant is down."""
+        while True:
+            async with self.sessions() as session:
+                query = (
+                    select(ChannelInbound)
+                    .where(ChannelInbound.user_id == user_id, ChannelInbound.status == "pending")
+                    .order_by(ChannelInbound.id)
+                    .limit(1)
+                )
+                row = (await session.execute(query)).scalar_one_or_none()
+                if row is None:
+                    return
+                done = await self._process(session, row)
+                row.attempts += 1
+                if done:
+                    row.status, row.processed_at = "done", self.clock.now()
+                elif row.attempts >= MAX_ATTEMPTS:
+                    row.status, row.last_error = "failed", "the assistant did not answer"
+                await session.commit()
+            if row.status == "failed":
+                await self._tell_kept(user_id)
+            elif not done:
+                return  # the assistant is down: the sweep tries again, in order
         await self._deliver(user_id)
 
     async def _process(self, session: AsyncSession, row: ChannelInbound) -> bool:
@@ -388,11 +371,7 @@ class ChannelInbox:
         return len(user_ids)
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(BaseException):
-                await task
+        await self._work.stop()
 
 
 def _language_of(text: str) -> str | None:

@@ -121,7 +121,7 @@ class OfficialAccountCallback:
 
     def verify_url(self, *, signature: str | None, timestamp: str | None, nonce: str | None, echostr: str) -> str:
         """The GET that WeChat sends when the URL is configured: answer the echo string if the signature is ours."""
-        self._check_fresh(timestamp)
+        check_fresh(self.clock, timestamp, self.max_skew_seconds)
         if not _same(signature_of(self.token, timestamp or "", nonce or ""), signature):
             raise BadSignature("The signature does not match.")
         return echostr
@@ -130,7 +130,7 @@ class OfficialAccountCallback:
         """A POSTed message: signature (and safe mode's decryption) checked, then parsed. Raises BadSignature (403,
         nothing changes) or BadCallback (400)."""
         timestamp, nonce = query.get("timestamp"), query.get("nonce")
-        self._check_fresh(timestamp)
+        check_fresh(self.clock, timestamp, self.max_skew_seconds)
         if query.get("encrypt_type", "raw").lower() == "aes":
             if self._crypto is None or self.mode == "plain":
                 raise BadSignature("Encrypted messages are not configured (WECHAT_ENCODING_AES_KEY).")
@@ -177,13 +177,15 @@ class OfficialAccountCallback:
             return IncomingMessage(target, source, "event", f"{dedupe_key}:{event}", event=event, event_key=key)
         return IncomingMessage(target, source, "unknown", dedupe_key)
 
-    def _check_fresh(self, timestamp: str | None) -> None:
-        try:
-            sent = int(timestamp or "")
-        except ValueError as exc:
-            raise BadSignature("The timestamp is missing or not a number.") from exc
-        if abs(self.clock.now().timestamp() - sent) > self.max_skew_seconds:
-            raise BadSignature("The timestamp is too far from now (a replayed callback?).")
+
+def check_fresh(clock: Clock, timestamp: str | None, max_skew_seconds: int) -> None:
+    """A callback's timestamp within ``max_skew_seconds`` of the hub's clock (else a replay: BadSignature)."""
+    try:
+        sent = int(timestamp or "")
+    except ValueError as exc:
+        raise BadSignature("The timestamp is missing or not a number.") from exc
+    if abs(clock.now().timestamp() - sent) > max_skew_seconds:
+        raise BadSignature("The timestamp is too far from now (a replayed callback?).")
 
 
 def open_envelope(

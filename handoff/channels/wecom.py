@@ -36,6 +36,7 @@ from handoff.channels.wechat import (
     IncomingMessage,
     TokenApi,
     _same,
+    check_fresh,
     decrypt_checked,
     open_envelope,
     read_xml,
@@ -66,7 +67,7 @@ class KfCallback:
 
     def verify_url(self, *, msg_signature: str | None, timestamp: str | None, nonce: str | None, echostr: str) -> str:
         """The GET WeCom sends when the URL is saved: the decrypted echo string, if the signature is ours."""
-        self._check_fresh(timestamp)
+        check_fresh(self.clock, timestamp, self.max_skew_seconds)
         if not _same(signature_of(self.token, timestamp or "", nonce or "", echostr), msg_signature):
             raise BadSignature("The signature does not match.")
         return decrypt_checked(self._crypto.decrypt, echostr, self.corp_id)
@@ -74,7 +75,7 @@ class KfCallback:
     def open(self, *, body: bytes, query: Mapping[str, str]) -> tuple[str, str] | None:
         """The account to pull and the pull token of a ``kf_msg_or_event`` callback (None: another event)."""
         timestamp = query.get("timestamp")
-        self._check_fresh(timestamp)
+        check_fresh(self.clock, timestamp, self.max_skew_seconds)
         xml = open_envelope(
             self._crypto.decrypt,
             receiver_id=self.corp_id,
@@ -91,14 +92,6 @@ class KfCallback:
         if not account or len(account) > 64 or len(pull_token) > 256:
             raise BadCallback("The event has no customer-service account.")
         return account, pull_token
-
-    def _check_fresh(self, timestamp: str | None) -> None:
-        try:
-            sent = int(timestamp or "")
-        except ValueError as exc:
-            raise BadSignature("The timestamp is missing or not a number.") from exc
-        if abs(self.clock.now().timestamp() - sent) > self.max_skew_seconds:
-            raise BadSignature("The timestamp is too far from now (a replayed callback?).")
 
 
 class KfApi(TokenApi):

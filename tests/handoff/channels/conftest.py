@@ -3,7 +3,9 @@ and a fake of WeChat's servers for it to call."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ from tests.utils.fake_wechat import (
     start_fake_wechat,
 )
 from tests.utils.services import Service
+from tests.utils.slow_proxy import slow_proxy
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +85,35 @@ def wechat_hub(
 async def wechat_client(wechat_hub: Service, clean_hub_state: None) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=wechat_hub.url, timeout=30) as client:
         yield client
+
+
+SlowAssistantEnv = Callable[[float], AbstractAsyncContextManager[dict[str, str]]]
+
+
+@pytest.fixture
+def slow_assistant_env(
+    hub_database_url: str,
+    redis_url: str,
+    rasa_server: Service,
+    action_server: Service,
+    journey_core: JourneyCore,
+    fake_wechat: FakeWeChat,
+    clean_hub_state: None,
+) -> SlowAssistantEnv:
+    """The environment of a WeChat hub of a test's own whose assistant answers ``delay_seconds`` late (a proxy in
+    front of the real Rasa, for as long as the block runs)."""
+
+    @contextlib.asynccontextmanager
+    async def environment(delay_seconds: float) -> AsyncIterator[dict[str, str]]:
+        async with slow_proxy(rasa_server.url, delay_seconds=delay_seconds) as slow_rasa:
+            env = wechat_env(
+                database_url=hub_database_url,
+                redis_url=redis_url,
+                rasa_url=slow_rasa,
+                action_url=action_server.url,
+                lending_url=journey_core.url,
+                api=fake_wechat.url,
+            )
+            yield {**env, "RASA_TIMEOUT_SECONDS": "15"}
+
+    return environment

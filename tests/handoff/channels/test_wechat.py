@@ -15,7 +15,8 @@ import psycopg
 import pytest
 
 from lending_core.testing import TEST_API_KEY
-from tests.conftest import JourneyCore, _libpq
+from tests.conftest import JourneyCore, _libpq, start_hub
+from tests.handoff.channels.conftest import SlowAssistantEnv
 from tests.handoff.test_inbox import until
 from tests.utils.fake_wechat import Customer, FakeWeChat
 from tests.utils.lending import reset_and_seed
@@ -193,28 +194,9 @@ async def test_a_wechat_outage_delays_the_reply_but_loses_nothing(
 
 
 async def test_an_assistant_slower_than_five_seconds_is_still_acknowledged_at_once(
-    hub_database_url: str,
-    redis_url: str,
-    rasa_server: Service,
-    action_server: Service,
-    journey_core: Any,
-    fake_wechat: FakeWeChat,
-    clean_hub_state: None,
+    slow_assistant_env: SlowAssistantEnv, fake_wechat: FakeWeChat
 ) -> None:
-    from tests.conftest import start_hub
-    from tests.handoff.channels.conftest import wechat_env
-    from tests.utils.slow_proxy import slow_proxy
-
-    async with slow_proxy(rasa_server.url, delay_seconds=6.0) as slow_rasa:
-        env = wechat_env(
-            database_url=hub_database_url,
-            redis_url=redis_url,
-            rasa_url=slow_rasa,
-            action_url=action_server.url,
-            lending_url=journey_core.url,
-            api=fake_wechat.url,
-        )
-        env["RASA_TIMEOUT_SECONDS"] = "15"
+    async with slow_assistant_env(6.0) as env:
         hub = await asyncio.to_thread(start_hub, "hub-wechat-slow", env)
         try:
             async with httpx.AsyncClient(base_url=hub.url, timeout=30) as client:
@@ -328,27 +310,9 @@ async def test_replies_that_cannot_be_sent_are_kept_and_go_to_the_account_manage
 
 
 async def test_a_message_stored_before_the_hub_died_is_answered_after_it_restarts(
-    hub_database_url: str,
-    redis_url: str,
-    rasa_server: Service,
-    action_server: Service,
-    journey_core: Any,
-    fake_wechat: FakeWeChat,
-    clean_hub_state: None,
+    slow_assistant_env: SlowAssistantEnv, fake_wechat: FakeWeChat, hub_database_url: str
 ) -> None:
-    from tests.conftest import start_hub
-    from tests.handoff.channels.conftest import wechat_env
-    from tests.utils.slow_proxy import slow_proxy
-
-    async with slow_proxy(rasa_server.url, delay_seconds=3.0) as slow_rasa:
-        env = wechat_env(
-            database_url=hub_database_url,
-            redis_url=redis_url,
-            rasa_url=slow_rasa,
-            action_url=action_server.url,
-            lending_url=journey_core.url,
-            api=fake_wechat.url,
-        )
+    async with slow_assistant_env(3.0) as env:
         hub = await asyncio.to_thread(start_hub, "hub-wechat-restart", env)
         port = int(hub.url.rsplit(":", 1)[1])
         async with httpx.AsyncClient(base_url=hub.url, timeout=30) as client:
