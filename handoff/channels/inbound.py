@@ -255,7 +255,6 @@ class ChannelInbox:
                 await self._tell_kept(user_id)
             elif not done:
                 return  # the assistant is down: the sweep tries again, in order
-        await self._deliver(user_id)
 
     async def _process(self, session: AsyncSession, row: ChannelInbound) -> bool:
         """One stored message or event (True: handled; False: the assistant could not answer, try again)."""
