@@ -10,6 +10,13 @@ MODEL := bot/models/current.tar.gz
 BOT_SOURCES := bot/config.yml $(shell find bot/domain bot/data -name '*.yml' 2>/dev/null)
 # Start the embedded Redis only when no REDIS_URL is given.
 PROCESSES := $(if $(REDIS_URL),,redis) core actions rasa hub announce
+# `make run REPLICAS=2`: two of each serving process (README "Running more than one of each").
+REPLICAS ?= 1
+export REPLICAS
+comma := ,
+empty :=
+space := $(empty) $(empty)
+RASA_LOCAL_URLS := $(subst $(space),$(comma),$(foreach port,$(shell seq 5005 $$((5004 + $(REPLICAS)))),http://127.0.0.1:$(port)))
 
 .PHONY: help install run test train index migrate seed-demo lint typecheck pytest rasa-test eval-nlu bench lock clean
 
@@ -52,6 +59,7 @@ run: install train index migrate seed-demo
 	  ACTION_ENDPOINT_URL=$${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook} \
 	  ACTION_SERVER_TOKEN=$${ACTION_SERVER_TOKEN:-dev-action-server-token} \
 	  REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6390/0} \
+	  RASA_URL=$${RASA_URL:-$(RASA_LOCAL_URLS)} \
 	  .venv/bin/honcho start -f Procfile $(PROCESSES)
 
 lint: install
@@ -62,7 +70,7 @@ typecheck: install
 	.venv/bin/mypy
 
 pytest: install train index
-	@scripts/install.sh browser
+	@scripts/install.sh browser deploy
 	.venv/bin/pytest
 
 # The test stories of bot/tests/ against the trained model (dialogue and NLU of every journey, both languages).

@@ -1,9 +1,10 @@
 """The action server: Rasa SDK's Sanic app with this project's actions, bound to a local address, and every
 action call authenticated with a shared token that only the Rasa server has (``X-Action-Token``).
 
-Actions move money on the word of the tracker Rasa sends, so nothing else may call them. One read-only route
-is open besides ``/health``: ``POST /faq/search`` answers the agent console's FAQ suggestions from the index this
-process already holds (the FAQ is public content; one copy of the encoder instead of one per hub process).
+Actions move money on the word of the tracker Rasa sends, so nothing else may call them. Probes are open:
+``/health`` and ``/healthz`` (the process answers), ``/readyz`` (503 until the FAQ index is loaded at start). One
+read-only route is open besides them: ``POST /faq/search`` answers the agent console's FAQ suggestions from the
+index this process already holds (the FAQ is public content; one copy of the encoder instead of one per hub).
 ``python -m actions.server --port 5055``.
 """
 
@@ -24,7 +25,7 @@ from actions.settings import get_action_settings
 
 logger = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Action-Token"
-OPEN_PATHS = frozenset({"/health", "/faq/search"})
+OPEN_PATHS = frozenset({"/health", "/healthz", "/readyz", "/faq/search"})
 MAX_QUERY_CHARS = 2000
 
 
@@ -59,6 +60,18 @@ def create_app() -> Sanic:
 
         app.add_task(load())
 
+    @app.get("/healthz")
+    async def healthz(request: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> HTTPResponse:
+        loaded = services.faq_index_loaded()
+        return response.json(
+            {"status": "ready" if loaded else "not_ready", "checks": {"faq_index": "ok" if loaded else "loading"}},
+            status=200 if loaded else 503,
+        )
+
     @app.post("/faq/search")
     async def faq_search(request: Request) -> HTTPResponse:
         body = request.json if isinstance(request.json, dict) else {}
@@ -92,11 +105,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m actions.server")
     parser.add_argument("--host", default=None, help="default: ACTION_SERVER_HOST (127.0.0.1)")
     parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Sanic worker processes sharing the port, each with its own FAQ index"
+    )
     args = parser.parse_args()
     settings = get_action_settings()
     loader = AppLoader(factory=create_app)
     app = loader.load()
-    app.prepare(host=args.host or settings.action_server_host, port=args.port, workers=1, access_log=False)
+    workers = max(1, args.workers)
+    app.prepare(host=args.host or settings.action_server_host, port=args.port, workers=workers, access_log=False)
     Sanic.serve(primary=app, app_loader=loader)
 
 

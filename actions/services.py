@@ -38,6 +38,11 @@ def business_hours() -> BusinessHours:
 _searcher: Any = None
 
 
+def faq_index_loaded() -> bool:
+    """True once the FAQ index is in memory (the server's readiness: before it, a question would wait for it)."""
+    return _searcher is not None
+
+
 def faq_searcher() -> Any:
     """The FAQ searcher over the current index build (loaded once; later builds are picked up without a restart)."""
     global _searcher

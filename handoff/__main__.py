@@ -33,15 +33,21 @@ def migrate() -> None:
     command.upgrade(Config(str(ALEMBIC_INI)), "head")
 
 
-def serve(host: str, port: int) -> None:
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the hub; with ``workers`` > 1, that many processes share the one listening socket. Nothing of a
+    conversation lives in a process (transcript in the database, leases, queue and events in Redis), so they are
+    replicas like hubs on several machines."""
     import uvicorn
 
     from handoff.api.main import create_app
 
+    get_settings()  # refuse bad settings here, once, before any worker starts
     # No per-message compression: chat frames are small, and a deflate context per websocket costs about 300 KB
     # (a thousand customers: 300 MB) and CPU on every frame.
     uvicorn.run(
-        create_app(get_settings()),
+        "handoff.api.main:create_app" if workers > 1 else create_app(get_settings()),
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         log_level="info",
@@ -128,6 +134,7 @@ def main() -> None:
     run = sub.add_parser("serve", help="run the hub")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=1, help="processes sharing the port (default 1)")
     demo = sub.add_parser("seed-demo", help="create the demo staff and canned replies (development only)")
     demo.add_argument("--only-in-development", action="store_true", help="outside development, skip quietly")
     users = sub.add_parser("users", help="staff users of the console").add_subparsers(
@@ -151,7 +158,7 @@ def main() -> None:
     if args.command == "migrate":
         migrate()
     elif args.command == "serve":
-        serve(args.host, args.port)
+        serve(args.host, args.port, max(1, args.workers))
     elif args.command == "seed-demo":
         seed_demo(only_in_development=args.only_in_development)
     else:

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/hub.db"
     # The embedded Redis of `make run` listens here; production points REDIS_URL at its own Redis.
     redis_url: str = "redis://127.0.0.1:6390/0"
+    # One Rasa address, or several separated by commas (`make run REPLICAS=2`): conversations are spread across them.
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout_seconds: float = 15.0

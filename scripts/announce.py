@@ -32,7 +32,7 @@ def main() -> None:
     while time.monotonic() < deadline:
         try:
             response = httpx.get(f"{HUB}/readyz", timeout=3)
-            if response.status_code == 200:
+            if response.status_code == 200 and response.json().get("status") == "ready":
                 break
             waiting = ", ".join(k for k, v in response.json().get("checks", {}).items() if v != "ok")
             if waiting != last:

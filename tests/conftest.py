@@ -38,7 +38,6 @@ HUB_TEST_DATABASE = f"sme_hub_test{DATABASE_SUFFIX}"
 JOURNEY_CORE_DATABASE = f"lending_journeys_test{DATABASE_SUFFIX}"
 ACTION_SERVER_TOKEN = "test-action-server-token"
 MODEL = REPO / "bot" / "models" / "current.tar.gz"
-RASA_BIN = REPO / ".venv-rasa" / "bin" / "rasa"
 
 
 def _libpq(url: str) -> str:
@@ -145,44 +144,47 @@ def action_server(journey_core: JourneyCore, faq_index: Path) -> Iterator[Servic
     service.stop()
 
 
-@pytest.fixture(scope="session")
-def rasa_server(action_server: Service) -> Iterator[Service]:
+def start_rasa(name: str, *, action_url: str, database_url: str, redis_url: str, port: int | None = None) -> Service:
+    """A Rasa server as `make run` starts it (scripts/rasa_server.py): its dialogue state in ``database_url``
+    (PostgreSQL: the schema ``rasa`` of the hub's database), its locks in ``redis_url``."""
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make test does it first)")
-    port = free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
 
     def replies(client: httpx.Client) -> bool:
-        probe = {"sender": "readiness-probe", "message": "你好"}
+        probe = {"sender": f"readiness-probe-{port}", "message": "你好"}
         response = client.post(f"{base}/webhooks/rest/webhook", json=probe, timeout=60)
         return response.status_code == 200 and bool(response.json())
 
-    service = start_service(
-        "rasa",
+    return start_service(
+        name,
         [
-            str(RASA_BIN),
-            "run",
-            "--model",
-            str(MODEL),
-            "--endpoints",
-            "endpoints.yml",
-            "--credentials",
-            "credentials.yml",
-            "--interface",
-            "127.0.0.1",
+            sys.executable,
+            "-m",
+            "scripts.rasa_server",
             "--port",
             str(port),
+            "--endpoints-file",
+            str(REPO / "var" / "test-rasa" / f"{name}-endpoints.yml"),
         ],
         url=base,
         ready=replies,
         env={
-            "ACTION_ENDPOINT_URL": f"{action_server.url}/webhook",
+            "ACTION_ENDPOINT_URL": f"{action_url}/webhook",
             "ACTION_SERVER_TOKEN": ACTION_SERVER_TOKEN,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "RASA_TRACKER_STORE_URL": "",
             "RASA_TELEMETRY_ENABLED": "false",
         },
-        cwd=REPO / "bot",
         timeout_seconds=300,
     )
+
+
+@pytest.fixture(scope="session")
+def rasa_server(action_server: Service, hub_database_url: str, redis_url: str) -> Iterator[Service]:
+    service = start_rasa("rasa", action_url=action_server.url, database_url=hub_database_url, redis_url=redis_url)
     yield service
     service.stop()
 

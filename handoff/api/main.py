@@ -42,7 +42,7 @@ from handoff.handoffs import HandoffService
 from handoff.lending import LendingCoreClient
 from handoff.outbox import Relay
 from handoff.queue import AgentQueue, QueueTimings
-from handoff.rasa import RasaClient
+from handoff.rasa import RasaClient, rasa_urls
 from handoff.realtime import Broker
 from handoff.requests import ServiceRequestService
 from handoff.suggestions import SuggestionClient
@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         redis = Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=5)
-        rasa = RasaClient(base_url=settings.rasa_url, timeout_seconds=settings.rasa_timeout_seconds)
+        rasa = RasaClient(base_urls=rasa_urls(settings.rasa_url), timeout_seconds=settings.rasa_timeout_seconds)
         app.state.settings = settings
         app.state.clock = clock
         app.state.sessions = create_sessionmaker(engine)

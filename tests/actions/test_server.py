@@ -38,3 +38,14 @@ async def test_health_is_open_and_a_call_with_the_token_runs(action_server: Serv
     assert health.status_code == 200
     assert call.status_code == 200
     assert call.json()["responses"][0]["response"] == "utter_greet"
+
+
+async def test_the_probes_say_alive_and_ready_once_the_faq_index_is_loaded(action_server: Service) -> None:
+    async with httpx.AsyncClient(base_url=action_server.url) as client:
+        # The index loads in the background at start; a question answered means it is in memory.
+        search = await client.post("/faq/search", json={"query": "提款多久到账"})
+        alive = await client.get("/healthz")
+        ready = await client.get("/readyz")
+    assert search.status_code == 200
+    assert alive.status_code == 200
+    assert ready.status_code == 200 and ready.json() == {"status": "ready", "checks": {"faq_index": "ok"}}

@@ -1,4 +1,10 @@
-"""Liveness (``/healthz``) and readiness (``/readyz``: Rasa, action server, database and Redis reachable)."""
+"""Liveness (``/healthz``) and readiness (``/readyz``).
+
+Readiness is what a load balancer needs: 503 only when this hub cannot serve anyone (its database or Redis is
+down). With the assistant or the action server down the hub still serves: it stores every message, tells the
+customer the assistant is unavailable and brings in a person; so it answers 200 with ``"status": "degraded"``
+and the list of what is down. Taking every hub out of service because Rasa is down would take the agents away too.
+"""
 
 from __future__ import annotations
 
@@ -27,10 +33,11 @@ async def readyz(request: Request) -> JSONResponse:
         _redis_ok(state),
     )
     results = dict(zip(("rasa", "action_server", "database", "redis"), checks, strict=True))
-    ready = all(results.values())
+    serving = results["database"] and results["redis"]
+    status = "ready" if all(results.values()) else "degraded" if serving else "not_ready"
     return JSONResponse(
-        {"status": "ready" if ready else "not_ready", "checks": {k: "ok" if v else "down" for k, v in results.items()}},
-        status_code=200 if ready else 503,
+        {"status": status, "checks": {k: "ok" if v else "down" for k, v in results.items()}},
+        status_code=200 if serving else 503,
     )
 
 
