@@ -3,6 +3,7 @@
 #   scripts/install.sh main     .venv       (Python 3.11: everything of ours, from pyproject.toml + requirements.lock)
 #   scripts/install.sh rasa     .venv-rasa  (Python 3.10: only Rasa, from bot/requirements.txt + bot/requirements.lock)
 #   scripts/install.sh browser  Debian's Chromium for the page tests (Playwright drives it; never `playwright install`)
+#   scripts/install.sh deploy   kubectl, for rendering deploy/k8s with its built-in Kustomize (tests/deploy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,11 +62,21 @@ install_browser() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 }
 
+install_deploy() {
+  command -v kubectl >/dev/null 2>&1 && return 0
+  echo "==> installing Debian's kubernetes-client (kubectl, to render deploy/k8s)"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null
+}
+
 for target in "$@"; do
   case "$target" in
     main) install_main ;;
     rasa) install_rasa ;;
     browser) install_browser ;;
+    deploy) install_deploy ;;
     *) echo "unknown target: $target" >&2; exit 2 ;;
   esac
 done
