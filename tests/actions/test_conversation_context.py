@@ -53,7 +53,7 @@ async def test_identity_never_comes_from_anything_else(metadata: dict[str, Any],
 async def test_language(text: str, metadata: dict[str, Any], events: Any, expected: str) -> None:
     slots = {"language": "en"} if events else {}
     set_ = slots_set(await read(text=text, metadata=metadata, events=events, slots=slots))
-    assert set_["language"] == expected
+    assert set_.get("language", slots.get("language")) == expected  # set, or already what it should be
 
 
 async def test_a_locked_language_stays() -> None:
@@ -62,8 +62,27 @@ async def test_a_locked_language_stays() -> None:
 
 
 async def test_fallback_streak_and_pending_handoff() -> None:
-    assert slots_set(await read(text="嗯", intent="nlu_fallback")) == {"language": "zh", "handoff_reason": None}
-    assert slots_set(await read(text="转人工", intent="request_human")) == {"language": "zh", "fallback_count": 0}
+    pending = {"fallback_count": 2, "handoff_reason": "repeated_fallback"}
+    assert slots_set(await read(text="嗯", intent="nlu_fallback", slots=pending)) == {
+        "language": "zh",
+        "handoff_reason": None,
+    }
+    assert slots_set(await read(text="转人工", intent="request_human", slots=pending)) == {
+        "language": "zh",
+        "fallback_count": 0,
+    }
+
+
+async def test_a_turn_that_changes_nothing_adds_no_events() -> None:
+    """Every event stays in the dialogue state for good and is replayed on every later turn."""
+    settled = {"language": "zh", "fallback_count": 0, "handoff_reason": None, "customer_id": "C1001"}
+    settled["verified_by"] = "bank_token"
+    history = [slot_event("language", "zh"), user_event("你好")]
+    metadata = {"customer_id": "C1001", "verified_by": "bank_token", "language": "zh"}
+    assert await read(text="还款日是哪天", metadata=metadata, events=history, slots=settled) == []
+    # The first turn records the language even when it is the initial value: later the hub's metadata does not decide.
+    first_turn = {"language": "zh", "fallback_count": 0, "handoff_reason": None}
+    assert slots_set(await read(text="你好", slots=first_turn)) == {"language": "zh"}
 
 
 async def test_switch_language() -> None:
