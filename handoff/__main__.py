@@ -17,6 +17,7 @@ import asyncio
 import getpass
 import logging
 import sys
+from typing import Any
 
 from handoff.config import SKILLS, get_settings
 from handoff.errors import HubError
@@ -42,6 +43,16 @@ def serve(host: str, port: int, workers: int) -> None:
     from handoff.api.main import create_app
 
     get_settings()  # refuse bad settings here, once, before any worker starts
+    # Workers are new processes that never run main(): uvicorn configures their logging from this, so the hub's
+    # own INFO lines (handoff.*) reach the output from every worker, as from a single process.
+    log_config: dict[str, Any] = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"out": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"level": "INFO", "handlers": ["out"]},
+        "loggers": {"httpx": {"level": "WARNING"}},
+    }
     # No per-message compression: chat frames are small, and a deflate context per websocket costs about 300 KB
     # (a thousand customers: 300 MB) and CPU on every frame.
     uvicorn.run(
@@ -51,6 +62,7 @@ def serve(host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         log_level="info",
+        log_config=log_config if workers > 1 else uvicorn.config.LOGGING_CONFIG,
         ws_max_size=65_536,
         ws_per_message_deflate=False,
     )
