@@ -152,6 +152,13 @@ class ConversationService:
         async with self.sessions() as session:
             return list(await crud.list_messages_after(session, conversation_id=conversation_id, after_seq=after_seq))
 
+    async def page_after(self, *, conversation_id: str, after_seq: int, limit: int) -> tuple[list[Message], bool]:
+        """One page of the transcript after ``after_seq``, and whether more follow."""
+        async with self.sessions() as session:
+            return await crud.page_messages_after(
+                session, conversation_id=conversation_id, after_seq=after_seq, limit=limit
+            )
+
     async def state(self, *, conversation_id: str) -> tuple[str, QueueStatus | None]:
         """The conversation's mode now, and its place in the queue when it is waiting."""
         async with self.sessions() as session:

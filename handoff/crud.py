@@ -125,6 +125,20 @@ async def list_messages_after(
     return result.scalars().all()
 
 
+MESSAGE_PAGE_LIMIT = 500
+"""The most messages one ``GET .../messages`` page holds."""
+
+
+async def page_messages_after(
+    session: AsyncSession, *, conversation_id: str, after_seq: int, limit: int = MESSAGE_PAGE_LIMIT
+) -> tuple[list[Message], bool]:
+    """Up to ``limit`` messages after ``after_seq``, and whether more follow (one row more is read to know)."""
+    rows = list(
+        await list_messages_after(session, conversation_id=conversation_id, after_seq=after_seq, limit=limit + 1)
+    )
+    return rows[:limit], len(rows) > limit
+
+
 async def list_replies_to(session: AsyncSession, *, conversation_id: str, seq: int) -> Sequence[Message]:
     result = await session.execute(
         select(Message)

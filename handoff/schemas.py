@@ -103,7 +103,10 @@ class PostMessageResult(BaseModel):
 
 
 class MessageList(BaseModel):
+    """One page of a transcript; ``has_more``: ask again with ``after`` = the last ``seq`` here."""
+
     messages: list[MessageOut]
+    has_more: bool
 
 
 # ---- events pushed to the customer's websocket (v1) -----------------------------------------------------------
@@ -263,7 +266,10 @@ class ChatDetail(BaseModel):
 
 
 class ConsoleMessageList(BaseModel):
+    """One page of a transcript; ``has_more``: ask again with ``after`` = the last ``seq`` here."""
+
     messages: list[ConsoleMessage]
+    has_more: bool
 
 
 class AgentMessageCreate(MessageCreate):

@@ -110,6 +110,31 @@ async def test_after_returns_exactly_the_missed_messages(hub_client: httpx.Async
     assert all({"seq", "sender", "text", "created_at"} <= m.keys() for m in everything)
 
 
+async def test_messages_come_in_pages_that_say_whether_more_follow(hub_client: httpx.AsyncClient) -> None:
+    conversation = await create_conversation(hub_client)
+    url = f"/api/v1/conversations/{conversation['conversation_id']}/messages"
+    for text in ("你好", "hello", "再见"):
+        assert (await hub_client.post(url, json=message_body(text), headers=auth(conversation))).status_code == 200
+
+    pages, after = [], 0
+    while True:
+        page = (await hub_client.get(f"{url}?after={after}&limit=4", headers=auth(conversation))).json()
+        pages.append([m["seq"] for m in page["messages"]])
+        if not page["has_more"]:
+            break
+        after = page["messages"][-1]["seq"]
+    whole = (await hub_client.get(url, headers=auth(conversation))).json()
+
+    assert pages == [[1, 2, 3, 4], [5, 6]]
+    assert whole["has_more"] is False and len(whole["messages"]) == 6
+    exact = (await hub_client.get(f"{url}?after=0&limit=6", headers=auth(conversation))).json()
+    assert exact["has_more"] is False  # a page that ends on the last message says so
+    for limit in (0, 501, "x"):
+        response = await hub_client.get(f"{url}?limit={limit}", headers=auth(conversation))
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "validation_error"
+
+
 async def test_verified_customer_token_is_accepted_and_a_forged_one_refused(hub_client: httpx.AsyncClient) -> None:
     good = await hub_client.post(
         "/api/v1/conversations", json={"channel": "web", "customer_token": customer_token("C1001")}

@@ -173,6 +173,21 @@ async def test_leaving_the_queue_goes_back_to_the_assistant(
     assert (await customer.say("你好"))["replies"][0]["sender"] == "bot"
 
 
+async def test_the_agent_reads_the_transcript_in_pages(hub_client: httpx.AsyncClient, li: ConsoleClient) -> None:
+    customer = await new_customer(hub_client, language="zh")
+    await customer.say("你好")
+    await customer.say("转人工")
+    await take(li, customer)
+    url = f"/api/console/chats/{customer.id}/messages"
+
+    first = (await li.get(url, after=0, limit=2)).json()
+    rest = (await li.get(url, after=first["messages"][-1]["seq"])).json()
+
+    assert [m["seq"] for m in first["messages"]] == [1, 2] and first["has_more"] is True
+    assert rest["messages"][0]["seq"] == 3 and rest["has_more"] is False
+    assert (await li.get(url, limit=0)).status_code == 422
+
+
 # ---- hand back, close, rate -----------------------------------------------------------------------------------
 
 

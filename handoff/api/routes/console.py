@@ -203,11 +203,14 @@ async def read_chat_messages(
     handoffs: HandoffsDep,
     sessions: SessionsDep,
     after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=crud.MESSAGE_PAGE_LIMIT)] = crud.MESSAGE_PAGE_LIMIT,
 ) -> ConsoleMessageList:
     await handoffs.holder(staff=staff, conversation_id=conversation_id, write=False)
     async with sessions() as session:
-        messages = await crud.list_messages_after(session, conversation_id=conversation_id, after_seq=after)
-    return ConsoleMessageList.model_validate({"messages": [console_message(m) for m in messages]})
+        messages, has_more = await crud.page_messages_after(
+            session, conversation_id=conversation_id, after_seq=after, limit=limit
+        )
+    return ConsoleMessageList.model_validate({"messages": [console_message(m) for m in messages], "has_more": has_more})
 
 
 @router.post("/chats/{conversation_id}/accept", status_code=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from handoff.api.deps import AuthorizedConversation, ConversationsDep
 from handoff.conversations import ASSISTANT_UNAVAILABLE
-from handoff.crud import message_out
+from handoff.crud import MESSAGE_PAGE_LIMIT, message_out
 from handoff.errors import DependencyUnavailable
 from handoff.handoffs import QueueStatus
 from handoff.schemas import (
@@ -74,9 +74,10 @@ async def list_messages(
     conversation: AuthorizedConversation,
     conversations: ConversationsDep,
     after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MESSAGE_PAGE_LIMIT)] = MESSAGE_PAGE_LIMIT,
 ) -> MessageList:
-    messages = await conversations.messages_after(conversation_id=conversation.id, after_seq=after)
-    return MessageList.model_validate({"messages": [message_out(m) for m in messages]})
+    messages, has_more = await conversations.page_after(conversation_id=conversation.id, after_seq=after, limit=limit)
+    return MessageList.model_validate({"messages": [message_out(m) for m in messages], "has_more": has_more})
 
 
 @router.post("/{conversation_id}/rating", response_model=RatingResult)

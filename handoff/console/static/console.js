@@ -889,6 +889,7 @@
       const data = await api("GET", chatPath(chat.id, "/messages?after=" + String(hole - 1)));
       chat.filling = false;
       addMessages(chat, data.messages, false);
+      if (data.has_more) await fillHoles(chat); // a page holds at most 500: the next hole starts after it
     } catch (error) {
       chat.filling = false;
     }
