@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from lending_core.clock import SystemClock  # noqa: E402
 from lending_core.config import Settings  # noqa: E402
 from lending_core.db import create_engine_for, create_sessionmaker  # noqa: E402
-from lending_core.testing import ensure_database  # noqa: E402
+from tests.utils.lending import TEST_OTP_SECRET, ensure_database  # noqa: E402
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/lending_bench"
 API_KEY = "bench-lending-core-key"
@@ -42,7 +42,7 @@ async def setup_customers(settings: Settings, count: int) -> None:
     from sqlalchemy import delete, select
 
     from lending_core.models import CreditLine, Customer, Loan, Repayment
-    from lending_core.testing import add_customer
+    from tests.utils.lending import add_customer
 
     engine = create_engine_for(settings)
     clock = SystemClock()
@@ -118,6 +118,7 @@ def start_core(settings: Settings, workers: int) -> tuple[subprocess.Popen[bytes
         "LENDING_CORE_ENVIRONMENT": "test",
         "LENDING_CORE_DATABASE_URL": settings.database_url,
         "LENDING_CORE_API_KEY": API_KEY,
+        "LENDING_CORE_OTP_SECRET": TEST_OTP_SECRET,
     }
     command = [sys.executable, "-m", "lending_core", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
@@ -143,7 +144,7 @@ def main() -> None:
     parser.add_argument("--setup-only", action="store_true")
     args = parser.parse_args()
 
-    settings = Settings(environment="test", database_url=args.database_url, api_key=API_KEY)
+    settings = Settings(environment="test", database_url=args.database_url, api_key=API_KEY, otp_secret=TEST_OTP_SECRET)
     if settings.database_url.startswith("postgresql"):
         ensure_database(settings.database_url)
     from lending_core.migrate import upgrade

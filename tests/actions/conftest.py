@@ -15,8 +15,7 @@ from actions.lending_client import LendingCoreClient
 from actions.settings import get_action_settings
 from lending_core.config import Settings
 from lending_core.db import create_engine_for
-from lending_core.testing import TEST_API_KEY
-from tests.utils.lending import lending_core_settings, reset_and_seed, start_lending_core
+from tests.utils.lending import TEST_API_KEY, lending_core_settings, reset_and_seed, start_lending_core
 from tests.utils.services import Service, free_port
 from tests.utils.trackers import load_domain
 
@@ -51,7 +50,6 @@ async def _point_actions_at(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     await _forget_clients()
     monkeypatch.setenv("LENDING_CORE_URL", url)
     monkeypatch.setenv("LENDING_CORE_API_KEY", TEST_API_KEY)
-    monkeypatch.setenv("LENDING_CORE_ENVIRONMENT", "test")
     monkeypatch.setenv("LENDING_CORE_TIMEOUT_SECONDS", "10")
 
 

@@ -19,7 +19,7 @@ from actions.lending_client import (
     LendingCoreClient,
     OtpVerification,
 )
-from lending_core.testing import TEST_API_KEY
+from tests.utils.lending import TEST_API_KEY
 from tests.utils.services import free_port
 
 CHANNEL = ChannelVerification()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import ACTION_SERVER_TOKEN
 from tests.utils.services import Service
+from tests.utils.stack import ACTION_SERVER_TOKEN
 
 CALL = {
     "next_action": "action_greet",

@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from handoff.rasa import RasaClient
-from lending_core.testing import TEST_API_KEY
 from tests.bot.test_journeys import new_chat, one_time_code
-from tests.conftest import JourneyCore, hub_env, start_hub, start_rasa
-from tests.utils.lending import reset_and_seed
+from tests.conftest import JourneyCore
+from tests.utils.lending import TEST_API_KEY, reset_and_seed
 from tests.utils.services import Service, free_port
+from tests.utils.stack import hub_env, start_hub, start_rasa
 
 
 class RasaPair:

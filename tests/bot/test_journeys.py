@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from lending_core.testing import TEST_API_KEY
 from tests.conftest import JourneyCore
 from tests.utils.factories import auth, create_conversation, customer_token, message_body
-from tests.utils.lending import reset_and_seed
+from tests.utils.lending import TEST_API_KEY, reset_and_seed
 from textkit.masking import mask_mobile
 
 

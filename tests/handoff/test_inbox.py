@@ -23,12 +23,12 @@ from handoff.db import create_engine, create_sessionmaker
 from handoff.lending import LendingCoreClient
 from handoff.outbox import Relay
 from handoff.requests import ServiceRequestService
-from lending_core.testing import TEST_API_KEY
-from tests.conftest import TEST_PLATFORM_SECRET, JourneyCore, _libpq
+from tests.conftest import JourneyCore, _libpq
 from tests.handoff.test_service_requests import PUDONG, payload
 from tests.utils.customers import Customer
-from tests.utils.lending import reset_and_seed
+from tests.utils.lending import TEST_API_KEY, reset_and_seed
 from tests.utils.services import Service
+from tests.utils.stack import TEST_PLATFORM_SECRET
 from tests.utils.staff import ConsoleClient, create_staff, signed_in
 
 

@@ -23,8 +23,9 @@ from handoff.config import Settings
 from handoff.db import create_engine, create_sessionmaker
 from handoff.migrations import ALEMBIC_INI
 from handoff.models import OutboxMessage
-from tests.conftest import HUB_TABLES, QUEUE_REDIS_TEST_URL, TEST_PLATFORM_SECRET
+from tests.conftest import HUB_TABLES, QUEUE_REDIS_TEST_URL
 from tests.utils.platform import FakePlatform, running_platform
+from tests.utils.stack import TEST_PLATFORM_SECRET
 
 START = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 

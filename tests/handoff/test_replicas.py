@@ -14,11 +14,12 @@ import httpx
 import pytest
 import websockets
 
-from tests.conftest import JourneyCore, hub_env, start_hub
+from tests.conftest import JourneyCore
 from tests.handoff.test_handoffs import take
 from tests.handoff.test_websocket import next_event, ws_url
 from tests.utils.customers import Customer, new_customer
 from tests.utils.services import Service
+from tests.utils.stack import hub_env, start_hub
 from tests.utils.staff import ConsoleClient, create_staff, signed_in
 
 

@@ -25,9 +25,9 @@ from handoff.lending import LendingCoreClient
 from handoff.models import AuditEntry, Message, OutboxMessage, Role, ServiceRequest
 from handoff.outbox import Relay
 from handoff.requests import ServiceRequestService
-from lending_core.testing import TEST_API_KEY
-from tests.conftest import HUB_TABLES, QUEUE_REDIS_TEST_URL, TEST_PLATFORM_SECRET, JourneyCore
-from tests.utils.lending import reset_and_seed
+from tests.conftest import HUB_TABLES, QUEUE_REDIS_TEST_URL, JourneyCore
+from tests.utils.lending import TEST_API_KEY, reset_and_seed
+from tests.utils.stack import TEST_PLATFORM_SECRET
 
 TUESDAY_10 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
 PUDONG = "上海浦东支行 Shanghai Pudong Branch"

@@ -15,7 +15,7 @@ from lending_core.api.app import create_app
 from lending_core.clock import FixedClock
 from lending_core.config import LendingRules, Settings
 from lending_core.db import create_engine_for, create_sessionmaker
-from lending_core.testing import TEST_API_KEY, TEST_NOW, database_url_for_tests, prepare_database, truncate_all
+from tests.utils.lending import TEST_API_KEY, TEST_NOW, database_url_for_tests, prepare_database, truncate_all
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,9 @@ from lending_core.config import LendingRules
 from lending_core.creditcode import complete_credit_code
 from lending_core.errors import all_error_classes
 from lending_core.models import CreditLine, OverdueEvent
-from lending_core.testing import CHANNEL_VERIFICATION as CHANNEL
-from lending_core.testing import TEST_NOW as NOW
-from lending_core.testing import add_customer, add_loan
+from tests.utils.lending import CHANNEL_VERIFICATION as CHANNEL
+from tests.utils.lending import TEST_NOW as NOW
+from tests.utils.lending import add_customer, add_loan
 
 TODAY = NOW.date()
 _serial = itertools.count(1)

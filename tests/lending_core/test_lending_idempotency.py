@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_core.config import LendingRules
 from lending_core.models import CreditLine, IdempotencyRecord, Loan
-from lending_core.testing import CHANNEL_VERIFICATION, TEST_NOW, add_customer
+from tests.utils.lending import CHANNEL_VERIFICATION, TEST_NOW, add_customer
 
 URL = "/api/v1/customers/C4001/drawdowns"
 

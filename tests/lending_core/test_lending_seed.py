@@ -10,7 +10,7 @@ from lending_core.clock import FixedClock
 from lending_core.config import LendingRules
 from lending_core.models import Customer, Loan, SettlementAccount
 from lending_core.seed import DEMO_CUSTOMERS, seed_demo
-from lending_core.testing import CHANNEL_VERIFICATION
+from tests.utils.lending import CHANNEL_VERIFICATION
 
 
 async def counts(session: AsyncSession) -> tuple[int, int, int]:

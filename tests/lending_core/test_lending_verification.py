@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending_core.clock import FixedClock
 from lending_core.config import LendingRules
 from lending_core.models import Verification
-from lending_core.testing import TEST_NOW, add_customer
+from tests.utils.lending import TEST_NOW, add_customer
 
 MOBILE = "13800005001"
 

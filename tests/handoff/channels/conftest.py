@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 import httpx
 import pytest
 
-from tests.conftest import JourneyCore, hub_env, start_hub
+from tests.conftest import JourneyCore
 from tests.utils.fake_wechat import (
     APP_ID,
     APP_SECRET,
@@ -25,6 +25,7 @@ from tests.utils.fake_wechat import (
 )
 from tests.utils.services import Service
 from tests.utils.slow_proxy import slow_proxy
+from tests.utils.stack import hub_env, start_hub
 
 
 @pytest.fixture(scope="session")

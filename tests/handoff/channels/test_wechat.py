@@ -14,13 +14,13 @@ import httpx
 import psycopg
 import pytest
 
-from lending_core.testing import TEST_API_KEY
-from tests.conftest import JourneyCore, _libpq, start_hub
+from tests.conftest import JourneyCore, _libpq
 from tests.handoff.channels.conftest import SlowAssistantEnv
 from tests.handoff.test_inbox import until
 from tests.utils.fake_wechat import Customer, FakeWeChat
-from tests.utils.lending import reset_and_seed
+from tests.utils.lending import TEST_API_KEY, reset_and_seed
 from tests.utils.services import Service
+from tests.utils.stack import start_hub
 from tests.utils.staff import create_staff, signed_in
 
 GREETING = "智能客服"
