@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
+from appsettings import Environment, refuse_development_secrets, settings_config
 from businesshours import BANK_HOURS
 
 DEV_LENDING_CORE_API_KEY = "dev-lending-core-key"
@@ -19,9 +19,9 @@ class ActionSettings(BaseSettings):
     """Where the lending core is, how long to wait for it, and the account managers' hours. The FAQ index has its
     own KNOWLEDGE_ settings."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = settings_config()
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Environment = "development"
     lending_core_url: str = "http://127.0.0.1:8100"
     # The same variable the reference core reads as its own key, so both agree by default.
     lending_core_api_key: str = DEV_LENDING_CORE_API_KEY
@@ -35,18 +35,14 @@ class ActionSettings(BaseSettings):
     business_hours_file: Path = BANK_HOURS
 
     @model_validator(mode="after")
-    def _refuse_default_secrets_outside_development(self) -> ActionSettings:
-        if self.environment == "production":
-            defaults = [
-                name
-                for name, value, default in (
-                    ("LENDING_CORE_API_KEY", self.lending_core_api_key, DEV_LENDING_CORE_API_KEY),
-                    ("ACTION_SERVER_TOKEN", self.action_server_token, DEV_ACTION_SERVER_TOKEN),
-                )
-                if value == default
-            ]
-            if defaults:
-                raise ValueError(f"{', '.join(defaults)}: development defaults; set real secrets in production")
+    def _refuse_development_secrets(self) -> ActionSettings:
+        refuse_development_secrets(
+            self.environment,
+            [
+                ("LENDING_CORE_API_KEY", self.lending_core_api_key, DEV_LENDING_CORE_API_KEY),
+                ("ACTION_SERVER_TOKEN", self.action_server_token, DEV_ACTION_SERVER_TOKEN),
+            ],
+        )
         return self
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
+from appsettings import Environment, refuse_development_secrets, settings_config
 from businesshours import BANK_HOURS
 
 DEV_CUSTOMER_TOKEN_SECRET = "dev-only-customer-token-secret-change-me"
@@ -22,9 +23,9 @@ SKILLS = ("general", "lending", "complaints", "security", "account_manager")
 class Settings(BaseSettings):
     """Everything the hub reads from its environment."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = settings_config()
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Environment = "development"
     database_url: str = "sqlite+aiosqlite:///var/hub.db"
     # The embedded Redis of `make run` listens here; production points REDIS_URL at its own Redis.
     redis_url: str = "redis://127.0.0.1:6390/0"
@@ -152,19 +153,15 @@ class Settings(BaseSettings):
     channel_sweep_seconds: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
-    def _refuse_default_secrets_outside_development(self) -> Settings:
-        if self.environment == "development":
-            return self
-        defaults = {
-            "CUSTOMER_TOKEN_SECRET": self.customer_token_secret == DEV_CUSTOMER_TOKEN_SECRET,
-            "PLATFORM_WEBHOOK_SECRET": self.platform_webhook_secret == DEV_PLATFORM_WEBHOOK_SECRET,
-            "LENDING_CORE_API_KEY": self.lending_core_api_key == DEV_LENDING_CORE_API_KEY,
-        }
-        still_default = [name for name, is_default in defaults.items() if is_default]
-        if still_default:
-            raise ValueError(
-                f"{', '.join(still_default)}: the development default; set a real secret outside development"
-            )
+    def _refuse_development_secrets(self) -> Settings:
+        refuse_development_secrets(
+            self.environment,
+            [
+                ("CUSTOMER_TOKEN_SECRET", self.customer_token_secret, DEV_CUSTOMER_TOKEN_SECRET),
+                ("PLATFORM_WEBHOOK_SECRET", self.platform_webhook_secret, DEV_PLATFORM_WEBHOOK_SECRET),
+                ("LENDING_CORE_API_KEY", self.lending_core_api_key, DEV_LENDING_CORE_API_KEY),
+            ],
+        )
         return self
 
     @model_validator(mode="after")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from appsettings import settings_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -14,7 +16,7 @@ REPO_ROOT = PACKAGE_DIR.parent
 class KnowledgeSettings(BaseSettings):
     """Where the corpus and index live, which encoder builds it, and the search knobs."""
 
-    model_config = SettingsConfigDict(env_prefix="KNOWLEDGE_", extra="ignore", frozen=True)
+    model_config = settings_config(env_prefix="KNOWLEDGE_", frozen=True)
 
     corpus_dir: Path = PACKAGE_DIR / "faq"
     index_dir: Path = REPO_ROOT / "var" / "knowledge" / "index"

@@ -11,10 +11,11 @@ import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from appsettings import Environment, refuse_development_secrets, settings_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -58,11 +59,9 @@ class LendingRules(BaseModel):
 class Settings(BaseSettings):
     """Process settings, read from the environment (prefix `LENDING_CORE_`)."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="LENDING_CORE_", env_nested_delimiter="__", extra="ignore", frozen=True
-    )
+    model_config = settings_config(env_prefix="LENDING_CORE_", env_nested_delimiter="__", frozen=True)
 
-    environment: Literal["development", "test", "staging", "production"] = "development"
+    environment: Environment = "development"
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
     host: str = "127.0.0.1"
     port: int = 8100
@@ -70,7 +69,6 @@ class Settings(BaseSettings):
     otp_secret: str = DEV_OTP_SECRET
     # Business date override for demos ("today" becomes this date, time of day stays real).
     fixed_today: dt.date | None = None
-    timezone: str = "Asia/Shanghai"
     # Demo decision rule for applications.
     application_decision_delay_seconds: int = Field(default=0, ge=0)
     application_auto_approve_max: Decimal = Decimal("1000000")
@@ -80,22 +78,14 @@ class Settings(BaseSettings):
     rules: LendingRules = LendingRules()
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> Settings:
-        if self.environment not in DEV_ENVIRONMENTS:
-            defaults = [
-                name
-                for name, value, default in (
-                    ("api_key", self.api_key, DEV_API_KEY),
-                    ("otp_secret", self.otp_secret, DEV_OTP_SECRET),
-                )
-                if value == default or len(value) < 16
-            ]
-            if defaults:
-                raise ValueError(
-                    f"environment {self.environment!r} needs its own secrets: set "
-                    + ", ".join(f"LENDING_CORE_{name.upper()}" for name in defaults)
-                    + " (at least 16 characters)"
-                )
+    def _refuse_development_secrets(self) -> Settings:
+        refuse_development_secrets(
+            self.environment,
+            [
+                ("LENDING_CORE_API_KEY", self.api_key, DEV_API_KEY),
+                ("LENDING_CORE_OTP_SECRET", self.otp_secret, DEV_OTP_SECRET),
+            ],
+        )
         return self
 
     @property

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lending_core.config import LendingRules, Settings
+from lending_core.config import LendingRules
 from lending_core.creditcode import check_character, is_valid_credit_code
 from lending_core.money import accrued_interest_exact, add_months, parse_amount, to_fen
 
@@ -94,10 +94,3 @@ def test_rules_match_product_rules_document() -> None:
     for field in re.findall(r"\| `([a-z_]+)` \|", doc):
         if not field.endswith("_"):
             assert field in LendingRules.model_fields, field
-
-
-def test_settings_refuse_default_secrets_outside_development() -> None:
-    with pytest.raises(ValueError, match="LENDING_CORE_API_KEY"):
-        Settings(environment="production")
-    Settings(environment="production", api_key="k" * 32, otp_secret="s" * 32)
-    Settings(environment="test")
