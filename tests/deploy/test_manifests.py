@@ -190,8 +190,8 @@ def test_the_configuration_is_one_the_processes_accept(production: list[dict[str
         "REDIS_URL": "redis://:pw@redis.bank.internal:6379/0",
         "CUSTOMER_TOKEN_SECRET": "a-real-secret-of-the-bank-0123456789",
         "PLATFORM_WEBHOOK_SECRET": "whsec_cmVhbC1zZWNyZXQtb2YtdGhlLWJhbmstMDEyMzQ1Njc4OQ==",
-        "LENDING_CORE_API_KEY": "real-key",
-        "ACTION_SERVER_TOKEN": "real-token",
+        "LENDING_CORE_API_KEY": "a-real-key-of-the-core-0123456789",
+        "ACTION_SERVER_TOKEN": "a-real-token-of-the-actions-0123456789",
     }
     hub = HubSettings(_env_file=None, **{k.lower(): v for k, v in {**config, **secrets}.items()})  # type: ignore[call-arg]
     assert hub.environment == "production"
