@@ -89,10 +89,13 @@ def core_rejected_events(
 def idempotency_key(tracker: Tracker, purpose: str) -> str:
     """The same key for the same confirmation turn, so a retried action never moves money twice.
 
-    Derived from the conversation and the id of the customer's confirming message (Rasa keeps it on retries).
+    Derived from the conversation and the customer's confirming message: the hub's id of it
+    (``metadata.hub_message_id``, the same when the hub sends the message again after an action failed inside
+    Rasa, which gives the re-sent message a new ``message_id``), else Rasa's id of it.
     """
     message = tracker.latest_message or {}
-    turn = message.get("message_id") or _last_user_timestamp(tracker)
+    metadata = message.get("metadata") or {}
+    turn = metadata.get("hub_message_id") or message.get("message_id") or _last_user_timestamp(tracker)
     digest = hashlib.sha256(f"{tracker.sender_id}:{purpose}:{turn}".encode()).hexdigest()
     return f"{purpose}-{digest[:40]}"
 

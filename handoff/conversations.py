@@ -10,6 +10,11 @@ depends on the conversation's mode:
     agent    stored and relayed to the agent. Nothing goes to the assistant.
     closed   the next message starts again with the assistant.
 
+The assistant answers every customer message with at least one reply. An empty answer means an action failed
+inside Rasa (an action server killed mid-call: Rasa logs it, drops the action's events and answers ``[]``); the
+hub asks once more, and when the answer is still empty the message is ``unanswered`` exactly as when Rasa is
+down: the customer is told, and a retry with the same ``client_msg_id`` asks again.
+
 A rating (``/rate{"score": N}``, the buttons of the closing message) is the hub's own command in any mode and
 never reaches the assistant. One message at a time per conversation (a Redis lock, so several hub instances
 can serve one conversation); the database's unique constraints keep it correct even when Redis is down.
@@ -62,6 +67,9 @@ _RATE_COMMAND = re.compile(r"/rate(\{.*\})")
 # Customer messages: stored, then answered (the assistant replied), relayed (kept for a person), or
 # unanswered (the assistant was down; a retry asks again).
 DONE_STATUSES = frozenset({"answered", "relayed"})
+# Before the one repeat of a message the assistant answered with nothing: long enough for a load balancer to
+# stop sending to an action server that just died.
+EMPTY_ANSWER_RETRY_SECONDS = 0.5
 
 
 def _is_command(text: str) -> bool:
@@ -332,6 +340,8 @@ class ConversationService:
         self, session: AsyncSession, *, conversation: Conversation, message: Message
     ) -> PostOutcome:
         metadata = self._metadata(conversation)
+        # The same on every sending of this message: the actions' idempotency keys come from it.
+        metadata["hub_message_id"] = f"{conversation.id}/{message.seq}"
         if message.text == CALLBACK_PAYLOAD:
             # The hub's own button: why it was offered (agents off duty, none free, the wait) tells the account
             # manager whether the customer came at night; only the hub's clock knows.
@@ -340,9 +350,7 @@ class ConversationService:
                 metadata["callback_offer"] = offer
         started = time.perf_counter()
         try:
-            bot_replies = await self.rasa.send(
-                sender_id=conversation.id, text=for_assistant(message.text), metadata=metadata
-            )
+            bot_replies = await self._answer_of_assistant(conversation.id, message, metadata)
         except AssistantError as exc:
             logger.warning("conversation %s: assistant unavailable (%s)", conversation.id, exc)
             message.status = "unanswered"
@@ -360,6 +368,23 @@ class ConversationService:
             session, conversation=conversation, bot_replies=bot_replies, reply_to_seq=message.seq
         )
         return PostOutcome(message=message, replies=stored, mode=conversation.mode, queue=status)
+
+    async def _answer_of_assistant(
+        self, conversation_id: str, message: Message, metadata: dict[str, Any]
+    ) -> list[BotReply]:
+        """The assistant's replies to a customer message, asked twice when the first answer is empty."""
+        text = for_assistant(message.text)
+        bot_replies = await self.rasa.send(sender_id=conversation_id, text=text, metadata=metadata)
+        if bot_replies:
+            return bot_replies
+        logger.warning(
+            "conversation %s seq %s: the assistant answered nothing; asking again", conversation_id, message.seq
+        )
+        await asyncio.sleep(EMPTY_ANSWER_RETRY_SECONDS)
+        bot_replies = await self.rasa.send(sender_id=conversation_id, text=text, metadata=metadata)
+        if not bot_replies:
+            raise AssistantError("the assistant answered nothing twice (an action failed)")
+        return bot_replies
 
     async def _store_replies(
         self, session: AsyncSession, *, conversation: Conversation, bot_replies: list[BotReply], reply_to_seq: int

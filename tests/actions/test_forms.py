@@ -95,6 +95,15 @@ def test_idempotency_key_is_stable_for_the_same_message() -> None:
     assert idempotency_key(first, "drawdown").startswith("drawdown-")
 
 
+def test_idempotency_key_is_the_same_when_the_hub_sends_the_message_again() -> None:
+    # Rasa gives every message it receives a new id; the hub's id of the customer's message stays the same.
+    first = make_tracker(message_id="m-1", text="确认", metadata={"hub_message_id": "c-1/7"})
+    resent = make_tracker(message_id="m-2", text="确认", metadata={"hub_message_id": "c-1/7"})
+    next_turn = make_tracker(message_id="m-3", text="确认", metadata={"hub_message_id": "c-1/9"})
+    assert idempotency_key(first, "drawdown") == idempotency_key(resent, "drawdown")
+    assert idempotency_key(first, "drawdown") != idempotency_key(next_turn, "drawdown")
+
+
 def test_idempotency_key_differs_between_conversations() -> None:
     mine = make_tracker(message_id="m-1", sender_id="conversation-a")
     theirs = make_tracker(message_id="m-1", sender_id="conversation-b")
