@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 
 class HubError(Exception):
     """Base of every error the hub answers to a client."""
@@ -86,3 +90,17 @@ class DependencyUnavailable(HubError):
 
     status_code = 503
     code = "dependency_unavailable"
+
+
+# What Redis or the database raise when they are down or out of connections: a 503 for the client, never a 500.
+UNAVAILABLE_DEPENDENCIES: tuple[type[Exception], ...] = (RedisError, OperationalError, InterfaceError, PoolTimeout)
+DEPENDENCY_UNAVAILABLE_TEXT = (
+    "服务暂时繁忙，请稍后重试。/ The service is briefly unavailable; please try again shortly"
+    " (a message sent again with the same client_msg_id is stored once)."
+)
+
+
+def unavailable(exc: Exception) -> DependencyUnavailable:
+    """The error a client gets when Redis or the database failed under its request."""
+    dependency = "redis" if isinstance(exc, RedisError) else "database"
+    return DependencyUnavailable(DEPENDENCY_UNAVAILABLE_TEXT, details={"dependency": dependency})

