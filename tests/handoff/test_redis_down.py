@@ -59,7 +59,9 @@ async def test_a_handoff_while_redis_is_down_is_queued_in_sql_and_back_in_line_w
     conversation_url = f"/api/v1/conversations/{conversation['conversation_id']}"
     own_redis.kill()
     try:
-        asked = await client.post(f"{conversation_url}/messages", json=message_body("转人工"), headers=auth(conversation))
+        asked = await client.post(
+            f"{conversation_url}/messages", json=message_body("转人工"), headers=auth(conversation)
+        )
 
         assert asked.status_code == 200, asked.text
         assert asked.json()["mode"] == "queued"
