@@ -13,7 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from actions.forms import GuardedFormValidation, core_rejected_events, idempotency_key, language_of, reset_form_events
+from actions.forms import (
+    GuardedFormValidation,
+    completed,
+    core_rejected_events,
+    idempotency_key,
+    language_of,
+    reset_form_events,
+)
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.normalize import (
@@ -42,6 +49,24 @@ _COMPANY_SUFFIX = re.compile(
 )
 
 
+# What a loan is for, said while another question is asked ("三年，用来进原材料"): taken as the purpose.
+_PURPOSE_WORDS = re.compile(
+    r"进货|备货|采购|原材料|原料|货款|供应商|工资|发薪|周转|流动资金|设备|装修|租金|房租|扩大经营|开分店|开新店|铺货"
+    r"|working capital|raw materials?|suppliers?|payroll|wages|salar(?:y|ies)|equipment|renovat|fit(?:ting)? out"
+    r"|inventory|stock up|expan(?:d|sion)",
+    re.IGNORECASE,
+)
+_CLAUSES = re.compile(r"[，,。；;！!？?]+")
+
+
+def purpose_in(text: str) -> str | None:
+    """The clause of a message that says what the loan is for, or None."""
+    for clause in _CLAUSES.split(text):
+        if _PURPOSE_WORDS.search(clause):
+            return clause.strip()
+    return None
+
+
 class ValidateLoanApplicationForm(GuardedFormValidation):
     """Checks every answer of the loan application; an amount above the online limit goes to the account
     manager."""
@@ -53,6 +78,19 @@ class ValidateLoanApplicationForm(GuardedFormValidation):
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         return [] if tracker.get_slot("handoff_reason") else domain_slots
+
+    async def extract_loan_purpose(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """The purpose given while another question is asked (the asked question takes its answer as text)."""
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") in (None, "loan_purpose") or tracker.get_slot("loan_purpose"):
+            return {}
+        if intent not in ("inform", "apply_loan"):
+            return {}
+        purpose = purpose_in(str(message.get("text") or ""))
+        return {"loan_purpose": purpose} if purpose else {}
 
     async def validate_company_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -97,6 +135,9 @@ class ValidateLoanApplicationForm(GuardedFormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language = language_of(tracker)
+        refused = self.refuse_foreign_currency(dispatcher, tracker, "loan_amount")
+        if refused is not None:
+            return refused
         try:
             amount = parse_amount(str(slot_value))
         except NormalizationError as error:
@@ -188,6 +229,7 @@ class ActionSubmitLoanApplication(Action):
             application_number=submitted.application_number,
             status_text=pick(STATES, submitted.status, language),
         )
+        completed(dispatcher)
         return reset_form_events("loan_application_form")
 
 
@@ -235,4 +277,5 @@ class ActionShowApplicationStatus(Action):
             status_text=pick(STATES, status.status, language),
             reasons_text=reasons_text(status.reasons, language) if status.reasons else "",
         )
+        completed(dispatcher)
         return reset_form_events("application_status_form")

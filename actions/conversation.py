@@ -1,4 +1,4 @@
-"""Conversation basics: the context read every turn (language, verified identity), greeting, language, cancel."""
+"""Conversation basics: the context read every turn (language, verified identity), language, cancel."""
 
 from __future__ import annotations
 
@@ -86,17 +86,6 @@ class ActionReadContext(Action):
 
 def _slot_was_set(tracker: Tracker, slot: str) -> bool:
     return any(e.get("event") == "slot" and e.get("name") == slot for e in tracker.events)
-
-
-class ActionGreet(Action):
-    """Greets the customer in their language."""
-
-    def name(self) -> str:
-        return "action_greet"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(response="utter_greet")
-        return []
 
 
 class ActionSwitchLanguage(Action):

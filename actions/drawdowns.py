@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.accounts import AskAccount, account_label, validate_account
-from actions.forms import core_rejected_events, idempotency_key, language_of, reset_form_events
+from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.normalize import NormalizationError, parse_amount
@@ -33,6 +33,9 @@ class ValidateDrawdownForm(VerifiedFormValidation):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         language = language_of(tracker)
+        refused = self.refuse_foreign_currency(dispatcher, tracker, "drawdown_amount")
+        if refused is not None:
+            return refused
         try:
             amount = parse_amount(str(slot_value))
         except NormalizationError as error:
@@ -163,4 +166,5 @@ class ActionSubmitDrawdown(Action):
             maturity_date=done.maturity_date.isoformat(),
             available_text=money_text(done.available_after, language),
         )
+        completed(dispatcher)
         return reset_form_events("drawdown_form")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,12 +23,99 @@ HUMAN_BUTTON = {
 }
 
 
-def _search(text: str, language: str) -> Any:
+def _search(text: str, language: str, *, record_abstention: bool = True) -> Any:
     try:
-        return services.faq_searcher().search(text, language=language, k=3)
+        return services.faq_searcher().search(text, language=language, k=3, record_abstention=record_abstention)
     except Exception:  # the index missing or broken must not break the conversation
         logger.exception("FAQ search failed")
         return None
+
+
+# An FAQ entry that says how to reach a person is never the answer to a customer asking for one: they get one.
+HANDOFF_TOPICS = frozenset({"service.human"})
+# Words that make a clause a question (a request with a question in it: "想贷款50万，利息多少").
+_QUESTION_MARKERS = re.compile(
+    r"[?？]|吗|么|呢|多少|几(?![十百千万])|怎么|怎样|如何|什么|啥|哪|能不能|可不可以|可以吗|是否|有没有|要不要|多久|多长"
+    r"|^(?:how|what|when|where|which|who|why|can|could|is|are|do|does|will|would|should)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]+|\.(?=\s|$)|(?<=[吧呢])\s*")
+# Words that ask for information (how much, what, how, which, A or B) rather than ask for something to be done
+# ("能帮我提款吗" is a request; "提款上限是多少" is a question about one).
+_INFORMATION_MARKERS = re.compile(
+    r"多少|几(?![十百千万])|怎么|怎样|如何|什么|啥|哪|多久|多长|还是|是否|为什么|为啥"
+    r"|\b(?:how|what|what's|whats|when|where|which|who|why)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class SecondOpinion:
+    """What the FAQ index makes of a message: nearer an out-of-scope anchor than to any entry, or not."""
+
+    out_of_scope: bool
+    result: Any = None
+
+
+def faq_second_opinion(text: str, language: str) -> SecondOpinion:
+    """The index's view of a message the NLU read as a request (one search, no abstention logged)."""
+    try:
+        result = services.faq_searcher().search(text, language=language, k=1, record_abstention=False)
+    except Exception:  # no index: no second opinion, the NLU's reading stands
+        logger.exception("FAQ search failed")
+        return SecondOpinion(out_of_scope=False)
+    return SecondOpinion(out_of_scope=nearer_out_of_scope(result), result=result)
+
+
+def nearer_out_of_scope(result: Any) -> bool:
+    """The query is nearer to an out-of-scope anchor than to every phrasing of the FAQ."""
+    best = result.best if result else None
+    similarity = getattr(result, "out_of_scope_similarity", None)
+    return similarity is not None and (best is None or similarity >= best.dense_score)
+
+
+def question_clause(text: str) -> str | None:
+    """The part of a message that asks something (None: the message asks nothing)."""
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    asking = [c for c in clauses if _QUESTION_MARKERS.search(c)]
+    return "，".join(asking) if asking else None
+
+
+def only_asks_for_information(text: str) -> bool:
+    """Every clause of the message asks for information ("提款上限是多少", "what's the ATM limit"): a question about
+    a request, not the request itself."""
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    return bool(clauses) and all(_INFORMATION_MARKERS.search(c) for c in clauses)
+
+
+def answer_embedded_question(
+    dispatcher: CollectingDispatcher, tracker: Tracker, *, whole_message: bool = False
+) -> bool:
+    """Answer the question asked inside a request or an answer ("50万吧，利息怎么算") from the FAQ index, when the
+    index is sure; True when it answered. ``whole_message``: search the whole text, not only its asking part."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if text.startswith("/"):
+        return False
+    query = text if whole_message else question_clause(text)
+    if not query:
+        return False
+    language = language_of(tracker)
+    result = _search(query, language, record_abstention=False)
+    best = result.best if result else None
+    if result is None or best is None or result.abstained or best.topic in HANDOFF_TOPICS:
+        return False
+    dispatcher.utter_message(text=best.answer, json_message={"faq": _faq_marker(best, result)})
+    return True
+
+
+def _faq_marker(best: Any, result: Any) -> dict[str, Any]:
+    return {
+        "entry_id": best.entry_id,
+        "version": best.version,
+        "topic": best.topic,
+        "score": round(float(best.score), 4),
+        "index_build": result.build_id,
+    }
 
 
 def suggestion_buttons(result: Any, language: str) -> list[dict[str, str]]:
@@ -53,23 +142,23 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_faq_unavailable", buttons=[HUMAN_BUTTON[language]])
             return []
         best = result.best
+        if result.abstained and nearer_out_of_scope(result):
+            # Not a question about this bank's lending at all: say what the assistant does, suggest nothing.
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
         if result.abstained or best is None:
             buttons = [*suggestion_buttons(result, language), HUMAN_BUTTON[language]]
             dispatcher.utter_message(response="utter_faq_not_sure", buttons=buttons)
             return []
-        faq = {
-            "entry_id": best.entry_id,
-            "version": best.version,
-            "topic": best.topic,
-            "score": round(float(best.score), 4),
-            "index_build": result.build_id,
-        }
-        dispatcher.utter_message(text=best.answer, json_message={"faq": faq})
+        if best.topic in HANDOFF_TOPICS:
+            return hand_off(dispatcher, tracker, "customer_request")
+        dispatcher.utter_message(text=best.answer, json_message={"faq": _faq_marker(best, result)})
         return []
 
 
 class ActionHandleFallback(Action):
-    """Low confidence: first ask to rephrase with suggestions, then, a second time in a row, hand over."""
+    """Low confidence: first ask to rephrase with suggestions, then, a second time in a row, hand over. A message
+    the FAQ index finds nearer an out-of-scope anchor than any of its questions is declined instead."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -79,7 +168,12 @@ class ActionHandleFallback(Action):
         if streak >= 2:
             return [*hand_off(dispatcher, tracker, "repeated_fallback"), SlotSet("fallback_count", 0)]
         language = language_of(tracker)
-        result = _search(tracker.latest_message.get("text") or "", language)
+        result = _search(tracker.latest_message.get("text") or "", language, record_abstention=False)
+        if result is not None and nearer_out_of_scope(result):
+            # Understood well enough to know it is not the bank's lending: say what the assistant does; not a
+            # misunderstanding, so the streak towards a person does not grow.
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
         buttons = [*suggestion_buttons(result, language), HUMAN_BUTTON[language]]
         dispatcher.utter_message(response="utter_ask_rephrase", buttons=buttons)
         return [SlotSet("fallback_count", streak)]

@@ -13,6 +13,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.lending_client import CoreRejected, CustomerNotVerified
+from actions.normalize import mentions_foreign_currency
 from actions.texts import PROBLEMS, REASONS, pick
 
 # The slots each form fills; they are forgotten when the form ends (submitted, declined or cancelled).
@@ -65,8 +66,14 @@ def reset_form_events(form: str | None = None) -> list[EventType]:
         SlotSet("invalid_attempts", 0),
         SlotSet("handoff_reason", None),
         SlotSet("requested_slot", None),
+        SlotSet("request_route", None),
     ]
     return events
+
+
+def completed(dispatcher: CollectingDispatcher) -> None:
+    """A request done: the assistant asks whether there is anything else (no, and it says it is there later)."""
+    dispatcher.utter_message(response="utter_anything_else")
 
 
 def verification_expired_events() -> list[EventType]:
@@ -111,6 +118,16 @@ def value_before_this_turn(tracker: Tracker, slot: str) -> Any:
     return None
 
 
+def _faq_answered_this_turn(tracker: Tracker) -> bool:
+    """An FAQ answer was already given since the customer's latest message (the request's start answered it)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot" and "faq" in ((event.get("data") or {}).get("custom") or {}):
+            return True
+    return False
+
+
 def _last_user_timestamp(tracker: Tracker) -> str:
     for event in reversed(tracker.events):
         if event.get("event") == "user":
@@ -128,6 +145,26 @@ class GuardedFormValidation(FormValidationAction, ABC):
 
     def form_name(self) -> str:
         return self.name().removeprefix("validate_")
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Validate the answers, then answer a question asked along with them ("50万吧，利息怎么算") from the FAQ
+        index, before the form asks its next question. A message read as a question is answered by its own rule."""
+        events = await super().run(dispatcher, tracker, domain)
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent != "ask_faq" and not _faq_answered_this_turn(tracker):
+            from actions.faq import answer_embedded_question  # the FAQ module builds on this one
+
+            answer_embedded_question(dispatcher, tracker)
+        return events
+
+    def refuse_foreign_currency(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str
+    ) -> dict[str, Any] | None:
+        """The message names another currency than the yuan ($500, 1000美元): the amount is refused, never read as
+        yuan (the refusal, or None when the message is in yuan)."""
+        if not mentions_foreign_currency(str((tracker.latest_message or {}).get("text") or "")):
+            return None
+        return self.invalid(dispatcher, tracker, slot, "amount_currency")
 
     def invalid(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, problem: str, **params: Any

@@ -309,6 +309,11 @@ _PARTIAL_AMOUNT_RE = re.compile(
 )
 
 
+def mentions_foreign_currency(text: str) -> bool:
+    """True when the text names a currency other than the yuan ($500, 1000美元, 200 euros): never read as yuan."""
+    return bool(_FOREIGN_CURRENCY_RE.search(_prepare(text)))
+
+
 def is_all_amount(text: str) -> bool:
     """True when the customer means the whole amount (全部/全额/还清/结清/all/in full/...)."""
     prepared = _prepare(text)

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.accounts import AskLoan, match_loan, open_loans
-from actions.forms import core_rejected_events, idempotency_key, language_of, reset_form_events
+from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.texts import reasons_text
@@ -131,4 +131,5 @@ class ActionSubmitRenewal(Action):
             new_maturity=str(result.new_maturity_date),
             renewal_number=result.renewal_number,
         )
+        completed(dispatcher)
         return reset_form_events("renewal_form")

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.accounts import AskAccount, AskLoan, account_label, match_loan, open_loans, validate_account
-from actions.forms import core_rejected_events, idempotency_key, language_of, reset_form_events
+from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable, Loan
 from actions.normalize import NormalizationError, is_all_amount, parse_amount
@@ -55,6 +55,9 @@ class ValidateRepaymentForm(VerifiedFormValidation):
     async def validate_repayment_amount(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        refused = self.refuse_foreign_currency(dispatcher, tracker, "repayment_amount")
+        if refused is not None:
+            return refused
         text = str(slot_value)
         if is_all_amount(text):
             return self.accepted("repayment_amount", REPAY_ALL)
@@ -180,4 +183,5 @@ class ActionSubmitRepayment(Action):
                 principal_text=money_text(done.principal_paid, language),
                 outstanding_text=money_text(done.outstanding_after, language),
             )
+        completed(dispatcher)
         return reset_form_events("repayment_form")

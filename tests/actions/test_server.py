@@ -8,14 +8,14 @@ from tests.utils.services import Service
 from tests.utils.stack import ACTION_SERVER_TOKEN
 
 CALL = {
-    "next_action": "action_greet",
+    "next_action": "action_dont_know",
     "sender_id": "s1",
     "version": "3.6.21",
-    "domain": {"responses": {"utter_greet": [{"text": "hi"}]}},
+    "domain": {"responses": {"utter_how_can_i_help": [{"text": "How can I help?"}]}},
     "tracker": {
         "sender_id": "s1",
         "slots": {},
-        "latest_message": {"text": "hi", "intent": {"name": "greet"}, "entities": []},
+        "latest_message": {"text": "no idea", "intent": {"name": "dont_know"}, "entities": []},
         "events": [],
         "active_loop": {},
         "latest_action_name": "action_listen",
@@ -37,7 +37,7 @@ async def test_health_is_open_and_a_call_with_the_token_runs(action_server: Serv
         call = await client.post("/webhook", json=CALL, headers={"X-Action-Token": ACTION_SERVER_TOKEN})
     assert health.status_code == 200
     assert call.status_code == 200
-    assert call.json()["responses"][0]["response"] == "utter_greet"
+    assert call.json()["responses"][0]["response"] == "utter_how_can_i_help"
 
 
 async def test_the_probes_say_alive_and_ready_once_the_faq_index_is_loaded(action_server: Service) -> None:

@@ -80,7 +80,7 @@ async def test_actions_down_tell_the_customer_and_a_retry_is_answered(
 ) -> None:
     conversation = await create_conversation(client)
     url = f"/api/v1/conversations/{conversation['conversation_id']}/messages"
-    body = {"client_msg_id": str(uuid.uuid4()), "text": "hello"}
+    body = {"client_msg_id": str(uuid.uuid4()), "text": "what documents do I need for a loan"}
     faulty.faults.down = True
 
     refused = await client.post(url, json=body, headers=auth(conversation))
@@ -96,7 +96,7 @@ async def test_actions_down_tell_the_customer_and_a_retry_is_answered(
     assert retried.status_code == 200, retried.text
     assert retried.json()["message"]["seq"] == 1 and retried.json()["replies"]
     transcript = (await client.get(url, headers=auth(conversation))).json()["messages"]
-    assert [m["text"] for m in transcript if m["sender"] == "customer"] == ["hello"]
+    assert [m["text"] for m in transcript if m["sender"] == "customer"] == ["what documents do I need for a loan"]
 
 
 async def test_a_confirmation_whose_answer_was_lost_moves_the_money_once(

@@ -1,0 +1,107 @@
+"""Conversation repair: "say that again" repeats the assistant's last answer, "I don't know / not sure" gets help
+with the question asked (or skips it where the question has a sensible default), and a finished request is followed
+by "anything else?".
+
+Both actions leave the form in progress as it was: after ``action_repeat_last`` the assistant listens (what it
+repeated already ends with the question), after ``action_dont_know`` the form asks again or moves on (rules in
+bot/data/form_rules.yml).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.faq import HUMAN_BUTTON
+from actions.forms import language_of
+
+# Questions that may be skipped, with the value taken instead: the assistant says which.
+SKIPPABLE: dict[str, Callable[[Tracker], Any]] = {
+    # a suggested summary is there to be kept
+    "service_request_summary": lambda tracker: "suggested" if tracker.get_slot("service_request_context") else None,
+    # "either is fine": a phone call
+    "contact_method": lambda tracker: "call",
+    # "any time": the earliest window offered
+    "contact_window": lambda tracker: (tracker.get_slot("contact_window_options") or [None])[0],
+}
+# Questions with their own help text (``utter_dont_know_<slot>``); any other gets the general one.
+HELPED = frozenset(
+    {
+        "company_name",
+        "credit_code",
+        "contact_name",
+        "mobile",
+        "loan_amount",
+        "loan_term",
+        "loan_purpose",
+        "credit_check_consent",
+        "drawdown_amount",
+        "drawdown_term",
+        "repayment_amount",
+        "verify_mobile",
+        "otp_code",
+    }
+)
+
+
+def last_answer(tracker: Tracker) -> list[dict[str, Any]]:
+    """The assistant's messages between the customer's last two messages (what it said last), oldest first."""
+    seen_latest = False
+    said: list[dict[str, Any]] = []
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_latest:
+                break
+            seen_latest = True
+        elif kind == "bot" and seen_latest:
+            said.append(event)
+    return list(reversed(said))
+
+
+class ActionRepeatLast(Action):
+    """Says the assistant's last answer again, with its buttons."""
+
+    def name(self) -> str:
+        return "action_repeat_last"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        said = last_answer(tracker)
+        if not said:
+            dispatcher.utter_message(response="utter_nothing_to_repeat")
+            return []
+        for event in said:
+            data = event.get("data") or {}
+            custom = data.get("custom")
+            dispatcher.utter_message(
+                text=event.get("text") or None,
+                buttons=data.get("buttons") or [],
+                json_message=custom if isinstance(custom, dict) else None,
+            )
+        return []
+
+
+class ActionDontKnow(Action):
+    """ "I don't know" to a question of a form: take the default where the question may be skipped, else explain
+    what the question asks (with a person one tap away). Outside a form: say what the assistant can do."""
+
+    def name(self) -> str:
+        return "action_dont_know"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        asked = tracker.get_slot("requested_slot")
+        if not tracker.active_loop.get("name") or not asked:
+            dispatcher.utter_message(response="utter_how_can_i_help")
+            return []
+        default = SKIPPABLE[asked](tracker) if asked in SKIPPABLE else None
+        if default is not None:
+            dispatcher.utter_message(response=f"utter_skipped_{asked}")
+            return [SlotSet(asked, default)]
+        response = f"utter_dont_know_{asked}" if asked in HELPED else "utter_dont_know"
+        dispatcher.utter_message(response=response, buttons=[HUMAN_BUTTON[language_of(tracker)]])
+        return []

@@ -1,0 +1,93 @@
+"""Conversation repair (actions/repair.py): "say that again" repeats the last answer with its buttons, "I don't
+know" gets help with the question asked or skips a question that has a sensible default."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.repair import HELPED, SKIPPABLE, ActionDontKnow, ActionRepeatLast
+from tests.utils.trackers import load_domain, make_tracker, responses, user_event
+
+
+def bot_event(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, object]:
+    return {"event": "bot", "text": text, "data": {"buttons": buttons or []}}
+
+
+async def test_the_last_answer_is_said_again_with_its_buttons() -> None:
+    events = [
+        user_event("你好"),
+        bot_event("您好！"),
+        user_event("我要还款"),
+        bot_event("请选择要还款的借据：", [{"title": "LN1001000001", "payload": "LN1001000001"}]),
+        user_event("再说一遍", intent="repeat_last"),
+    ]
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="再说一遍", intent="repeat_last", events=events)
+    assert await ActionRepeatLast().run(dispatcher, tracker, load_domain()) == []
+    assert [m["text"] for m in dispatcher.messages] == ["请选择要还款的借据："]
+    assert dispatcher.messages[0]["buttons"] == [{"title": "LN1001000001", "payload": "LN1001000001"}]
+
+
+async def test_nothing_said_yet_is_said_so() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="say that again", intent="repeat_last", slots={"language": "en"})
+    await ActionRepeatLast().run(dispatcher, tracker, load_domain())
+    assert responses(dispatcher) == ["utter_nothing_to_repeat"]
+
+
+async def test_not_sure_of_a_term_gets_help_and_a_person_and_the_question_stays() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text="还没想好", intent="dont_know", active_loop="loan_application_form", requested_slot="loan_term"
+    )
+    assert await ActionDontKnow().run(dispatcher, tracker, load_domain()) == []
+    assert responses(dispatcher) == ["utter_dont_know_loan_term"]
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/request_human"
+
+
+async def test_either_way_is_fine_for_the_contact_method_skips_it_with_a_call() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text="都可以", intent="dont_know", active_loop="service_request_form", requested_slot="contact_method"
+    )
+    assert await ActionDontKnow().run(dispatcher, tracker, load_domain()) == [SlotSet("contact_method", "call")]
+    assert responses(dispatcher) == ["utter_skipped_contact_method"]
+
+
+async def test_any_time_takes_the_earliest_window_offered() -> None:
+    windows = [
+        "2026-12-08T09:00:00+08:00/2026-12-08T12:00:00+08:00",
+        "2026-12-08T13:30:00+08:00/2026-12-08T17:30:00+08:00",
+    ]
+    tracker = make_tracker(
+        text="随便",
+        intent="dont_know",
+        active_loop="service_request_form",
+        requested_slot="contact_window",
+        slots={"contact_window_options": windows},
+    )
+    events = await ActionDontKnow().run(CollectingDispatcher(), tracker, load_domain())
+    assert events == [SlotSet("contact_window", windows[0])]
+
+
+async def test_a_question_without_its_own_help_gets_the_general_one() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text="不知道", intent="dont_know", active_loop="drawdown_form", requested_slot="receiving_account"
+    )
+    await ActionDontKnow().run(dispatcher, tracker, load_domain())
+    assert responses(dispatcher) == ["utter_dont_know"]
+
+
+async def test_outside_a_form_it_says_what_the_assistant_can_do() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionDontKnow().run(dispatcher, make_tracker(text="不知道", intent="dont_know"), load_domain())
+    assert responses(dispatcher) == ["utter_how_can_i_help"]
+
+
+def test_every_helped_or_skippable_question_has_its_text_in_both_languages() -> None:
+    domain = load_domain()
+    names = [f"utter_dont_know_{slot}" for slot in HELPED] + [f"utter_skipped_{slot}" for slot in SKIPPABLE]
+    for name in [*names, "utter_dont_know", "utter_anything_else"]:
+        assert {bool(v.get("condition")) for v in domain["responses"][name]} == {True, False}, name
