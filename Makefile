@@ -79,9 +79,12 @@ rasa-test: install train
 	  ../$(RASA) test core --model models/current.tar.gz --stories tests/test_stories.yml --out results/core \
 	  --fail-on-prediction-errors
 
-# The held-out NLU test set: intent macro-F1 per language, out-of-scope recall, entity F1 (bot/eval/nlu_eval.json).
-eval-nlu: install train
+# The held-out NLU test set (intent macro-F1 per language, out-of-scope recall, entity F1) and the blind groups
+# through the model (bot/eval/nlu_eval.json), then the blind groups end to end through a system of its own
+# (bot/eval/dialogue_eval.json; PostgreSQL databases sme_eval_hub and sme_eval_core, recreated).
+eval-nlu: install train index
 	$(PY) scripts/eval_nlu.py
+	$(PY) scripts/eval_dialogue.py
 
 test: lint typecheck rasa-test pytest
 

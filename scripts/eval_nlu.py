@@ -17,7 +17,9 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -93,6 +95,44 @@ def macro_f1(pairs: list[tuple[str, str]]) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
+BLIND = REPO / "bot" / "tests" / "blind"
+MONEY_INTENTS = frozenset({"apply_loan", "drawdown", "repay", "renew_loan"})
+HANDOFF_INTENTS = frozenset({"request_human", "complain", "report_fraud"})
+# What the model should make of each blind group's messages (bot/tests/blind/, written without the training data).
+BLIND_EXPECTED: dict[str, Any] = {
+    "out_of_scope": lambda m, p: p == "out_of_scope",
+    "near_domain": lambda m, p: p == "other_banking",
+    "person_requests": lambda m, p: p in HANDOFF_INTENTS,
+    "ambiguous": lambda m, p: p in m.get("readings", ()) or p == "nlu_fallback",
+    "in_journey": lambda m, p: {
+        "loan_statement": p != "out_of_scope",
+        "dont_know": p == "dont_know",
+        "repeat": p == "repeat_last",
+    }.get(str(m.get("kind")), p not in ("out_of_scope", "nlu_fallback")),
+}
+
+
+def blind_figures(parse: Callable[[str], str]) -> dict[str, Any]:
+    """Each blind group through the model: the share the model reads as the group expects, by language, and how
+    many of the out-of-scope groups' messages it reads as a money request."""
+    figures: dict[str, Any] = {}
+    for group, expected in BLIND_EXPECTED.items():
+        path = BLIND / f"{group}.yml"
+        if not path.exists():
+            continue
+        messages = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+        rows = [(m, parse(str(m["text"]))) for m in messages]
+        group_figures: dict[str, Any] = {"messages": len(rows)}
+        for language in ("zh", "en"):
+            mine = [(m, p) for m, p in rows if m["language"] == language]
+            group_figures[f"expected_{language}"] = round(sum(expected(m, p) for m, p in mine) / max(len(mine), 1), 4)
+        group_figures["expected"] = round(sum(expected(m, p) for m, p in rows) / max(len(rows), 1), 4)
+        group_figures["money_intent"] = sum(p in MONEY_INTENTS for _, p in rows)
+        group_figures["predicted"] = dict(Counter(p for _, p in rows).most_common())
+        figures[group] = group_figures
+    return figures
+
+
 def start_rasa(model: Path, port: int) -> subprocess.Popen[bytes]:
     rasa = REPO / ".venv-rasa" / "bin" / "rasa"
     argv = [str(rasa), "run", "--enable-api", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port)]
@@ -140,6 +180,12 @@ def main() -> int:
                 ).json()
                 example["predicted"] = parsed["intent"]["name"]
                 example["predicted_entities"] = resolve_overlaps(parsed["entities"])
+
+            def intent_of(text: str) -> str:
+                body = {"text": for_assistant(text)}
+                return str(client.post(f"http://127.0.0.1:{args.port}/model/parse", json=body).json()["intent"]["name"])
+
+            blind = blind_figures(intent_of)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -179,6 +225,7 @@ def main() -> int:
         per_intent[example["intent"]]["n"] += 1
         per_intent[example["intent"]]["correct"] += example["intent"] == example["predicted"]
     figures["intent_recall"] = {i: round(c["correct"] / c["n"], 3) for i, c in sorted(per_intent.items())}
+    figures["blind_groups"] = blind
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -196,7 +243,14 @@ def main() -> int:
             f"  (target >= 0.90)  {status}"
         )
     print(f"  intent accuracy        {figures['accuracy']:.4f}")
-    print(f"written to {args.out.relative_to(REPO)}")
+    print("blind groups through the model (bot/tests/blind/): read as expected")
+    for group, group_figures in blind.items():
+        print(
+            f"  {group:<16} {group_figures['expected']:.3f} (zh {group_figures['expected_zh']:.3f}, "
+            f"en {group_figures['expected_en']:.3f}) of {group_figures['messages']}; "
+            f"read as a money request: {group_figures['money_intent']}"
+        )
+    print(f"written to {args.out}")
     return 0
 
 
