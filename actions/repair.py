@@ -29,24 +29,6 @@ SKIPPABLE: dict[str, Callable[[Tracker], Any]] = {
     # "any time": the earliest window offered
     "contact_window": lambda tracker: (tracker.get_slot("contact_window_options") or [None])[0],
 }
-# Questions with their own help text (``utter_dont_know_<slot>``); any other gets the general one.
-HELPED = frozenset(
-    {
-        "company_name",
-        "credit_code",
-        "contact_name",
-        "mobile",
-        "loan_amount",
-        "loan_term",
-        "loan_purpose",
-        "credit_check_consent",
-        "drawdown_amount",
-        "drawdown_term",
-        "repayment_amount",
-        "verify_mobile",
-        "otp_code",
-    }
-)
 
 
 def last_answer(tracker: Tracker) -> list[dict[str, Any]]:
@@ -102,6 +84,8 @@ class ActionDontKnow(Action):
         if default is not None:
             dispatcher.utter_message(response=f"utter_skipped_{asked}")
             return [SlotSet(asked, default)]
-        response = f"utter_dont_know_{asked}" if asked in HELPED else "utter_dont_know"
+        # A question with its own help text in the domain (utter_dont_know_<slot>) gets it; any other the general one.
+        helped = f"utter_dont_know_{asked}"
+        response = helped if helped in (domain.get("responses") or {}) else "utter_dont_know"
         dispatcher.utter_message(response=response, buttons=[HUMAN_BUTTON[language_of(tracker)]])
         return []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.repair import HELPED, SKIPPABLE, ActionDontKnow, ActionRepeatLast
+from actions.repair import SKIPPABLE, ActionDontKnow, ActionRepeatLast
 from tests.utils.trackers import load_domain, make_tracker, responses, user_event
 
 
@@ -88,6 +88,8 @@ async def test_outside_a_form_it_says_what_the_assistant_can_do() -> None:
 
 def test_every_helped_or_skippable_question_has_its_text_in_both_languages() -> None:
     domain = load_domain()
-    names = [f"utter_dont_know_{slot}" for slot in HELPED] + [f"utter_skipped_{slot}" for slot in SKIPPABLE]
+    helped = [name for name in domain["responses"] if name.startswith("utter_dont_know_")]
+    assert {name.removeprefix("utter_dont_know_") for name in helped} <= set(domain["slots"])
+    names = helped + [f"utter_skipped_{slot}" for slot in SKIPPABLE]
     for name in [*names, "utter_dont_know", "utter_anything_else"]:
         assert {bool(v.get("condition")) for v in domain["responses"][name]} == {True, False}, name
