@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,9 +22,9 @@ HUMAN_BUTTON = {
 }
 
 
-def _search(text: str, language: str, *, record_abstention: bool = True) -> Any:
+def _search(text: str, language: str, *, k: int = 3, record_abstention: bool = True) -> Any:
     try:
-        return services.faq_searcher().search(text, language=language, k=3, record_abstention=record_abstention)
+        return services.faq_searcher().search(text, language=language, k=k, record_abstention=record_abstention)
     except Exception:  # the index missing or broken must not break the conversation
         logger.exception("FAQ search failed")
         return None
@@ -49,22 +48,10 @@ _INFORMATION_MARKERS = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class SecondOpinion:
-    """What the FAQ index makes of a message: nearer an out-of-scope anchor than to any entry, or not."""
-
-    out_of_scope: bool
-    result: Any = None
-
-
-def faq_second_opinion(text: str, language: str) -> SecondOpinion:
-    """The index's view of a message the NLU read as a request (one search, no abstention logged)."""
-    try:
-        result = services.faq_searcher().search(text, language=language, k=1, record_abstention=False)
-    except Exception:  # no index: no second opinion, the NLU's reading stands
-        logger.exception("FAQ search failed")
-        return SecondOpinion(out_of_scope=False)
-    return SecondOpinion(out_of_scope=nearer_out_of_scope(result), result=result)
+def faq_finds_out_of_scope(text: str, language: str) -> bool:
+    """The index's second opinion on a message the NLU read as a request: nearer an out-of-scope anchor than any
+    FAQ question (one search, no abstention logged; no index: no second opinion, the NLU's reading stands)."""
+    return nearer_out_of_scope(_search(text, language, k=1, record_abstention=False))
 
 
 def nearer_out_of_scope(result: Any) -> bool:

@@ -27,7 +27,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.faq import answer_embedded_question, faq_second_opinion, only_asks_for_information
+from actions.faq import answer_embedded_question, faq_finds_out_of_scope, only_asks_for_information
 from actions.forms import language_of
 from actions.handoff import hand_off
 from actions.normalize import mentions_foreign_currency
@@ -85,7 +85,7 @@ def decide(tracker: Tracker) -> tuple[str, Reading, Reading | None]:
         # "提款上限是多少", "what's the ATM withdrawal limit": answered if the FAQ knows it, else asked back; a
         # question about a request never starts one.
         return "answer_and_offer", top, None
-    if top.confidence >= SURE and not faq_second_opinion(text, language_of(tracker)).out_of_scope:
+    if top.confidence >= SURE and not faq_finds_out_of_scope(text, language_of(tracker)):
         return "go", top, None
     return "confirm", top, None
 
