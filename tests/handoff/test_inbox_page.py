@@ -6,6 +6,7 @@ of it in their conversation (read back over the customer REST API).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -16,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 import redis
-from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page, WebSocketRoute, expect
+from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page, Route, WebSocketRoute, expect
 
 from handoff import crud
 from handoff.clock import SHANGHAI
@@ -328,7 +329,8 @@ async def test_declining_needs_a_reason_and_passes_the_request_to_the_next_accou
 
 class Link:
     """The inbox's websocket passed through Playwright, so a test can keep the hub's word from the page or cut the
-    line."""
+    line. While deaf, the page's own list reads (its 30-second refresh, a throttled read still due) are held too,
+    until it hears again: otherwise such a read could show the change before the page has acted on what it saw."""
 
     def __init__(self) -> None:
         self.deaf = False
@@ -353,6 +355,11 @@ class Link:
             page_side.send(message)
 
         server_side.on_message(from_server)
+
+    async def hold_list_reads(self, route: Route) -> None:
+        while self.deaf:
+            await asyncio.sleep(0.05)
+        await route.continue_()
 
     async def cut(self) -> None:
         assert self.current is not None
@@ -379,6 +386,7 @@ async def test_overdue_requests_come_first_a_conflict_is_explained_and_other_man
     page = inbox.page
     link = Link()
     await page.route_web_socket(re.compile(r"/api/console/ws$"), link.handle)
+    await page.route(re.compile(r"/api/inbox/requests\?"), link.hold_list_reads)
     await sign_in(page, "wangfang")
     first = page.locator("#req-list .req-item").first
     await expect(first).to_have_attribute("data-number", late, timeout=WAIT_MS)
