@@ -13,6 +13,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
+from actions.entities import (
+    NormalizationError,
+    parse_amount,
+    parse_mobile,
+    validate_application_number,
+    validate_credit_code,
+)
 from actions.forms import (
     GuardedFormValidation,
     completed,
@@ -23,16 +30,6 @@ from actions.forms import (
 )
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
-from actions.normalize import (
-    NormalizationError,
-    mask_credit_code,
-    mask_mobile,
-    parse_amount,
-    parse_mobile,
-    to_simplified,
-    validate_application_number,
-    validate_credit_code,
-)
 from actions.products import (
     APPLICATION_AMOUNT_MAX,
     APPLICATION_AMOUNT_MIN,
@@ -41,6 +38,8 @@ from actions.products import (
 )
 from actions.texts import STATES, money_text, pick, reasons_text, term_text
 from actions.verification import VerifiedFormValidation
+from textkit.chinese import to_simplified
+from textkit.masking import mask_credit_code, mask_mobile
 
 logger = logging.getLogger(__name__)
 

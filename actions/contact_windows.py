@@ -10,8 +10,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from actions.normalize import NormalizationError, parse_date, to_simplified
+from actions.entities import NormalizationError, parse_date
 from businesshours import LOOKAHEAD_DAYS, BusinessHours
+from textkit.chinese import to_simplified
 
 SKILL = "account_manager"
 WINDOWS_OFFERED = 4

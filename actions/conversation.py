@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,12 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import language_of, reset_form_events
+from textkit.language import language_of as language_of_words
 
 SUPPORTED_LANGUAGES = ("zh", "en")
 LANGUAGE_SWITCHED = {"zh": "好的，接下来我用中文为您服务。", "en": "Sure, I'll continue in English."}
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-# A word: letters only, so codes such as 91310000MA1FL8L47U or LN1001000001 say nothing about the language.
-_LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])")
 # Only identity the hub verified itself is taken from the metadata; chat text never sets it. A channel binding
 # (actions/verification.py) identifies the customer; moving money still takes a code in the chat.
 TRUSTED_VERIFICATIONS = ("bank_token", "channel_binding")
@@ -29,11 +26,7 @@ def language_of_text(text: str) -> str | None:
     """
     if text.startswith("/"):
         return None
-    if _CJK.search(text):
-        return "zh"
-    if _LATIN_WORD.search(text):
-        return "en"
-    return None
+    return language_of_words(text)
 
 
 def choose_language(*, text: str, metadata: dict[str, Any], current: str | None) -> str:

@@ -12,10 +12,10 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.accounts import AskAccount, account_label, validate_account
+from actions.entities import NormalizationError, parse_amount
 from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable
-from actions.normalize import NormalizationError, parse_amount
 from actions.products import DRAWDOWN_MIN, validate_term
 from actions.texts import money_text, rate_text, term_text
 from actions.verification import VerifiedFormValidation, is_verified, verification_of

@@ -12,8 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.entities import mentions_foreign_currency
 from actions.lending_client import CoreRejected, CustomerNotVerified
-from actions.normalize import mentions_foreign_currency
 from actions.texts import PROBLEMS, REASONS, pick
 
 # The slots each form fills; they are forgotten when the form ends (submitted, declined or cancelled).

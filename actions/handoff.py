@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import FORM_SLOTS, STUCK_AFTER_INVALID_ANSWERS, language_of
-from actions.normalize import mask_account, mask_credit_code, mask_mobile, mask_text
+from textkit.masking import mask_account, mask_credit_code, mask_mobile, mask_text
 
 PACKET_VERSION = 1
 ACCOUNT_MANAGER = "account_manager"

@@ -16,9 +16,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.entities import mentions_foreign_currency
 from actions.faq import HUMAN_BUTTON
 from actions.forms import language_of
-from actions.normalize import mentions_foreign_currency
 
 # (topic, pattern): the first that matches names the topic. Lower-cased text, Traditional already Simplified.
 TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(

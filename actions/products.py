@@ -9,8 +9,8 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.entities import NormalizationError, parse_term_months
 from actions.forms import GuardedFormValidation
-from actions.normalize import NormalizationError, parse_term_months
 
 APPLICATION_AMOUNT_MIN = Decimal("10000")
 APPLICATION_AMOUNT_MAX = Decimal("10000000")

@@ -12,10 +12,10 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.accounts import AskAccount, AskLoan, account_label, match_loan, open_loans, validate_account
+from actions.entities import NormalizationError, is_all_amount, parse_amount
 from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable, Loan
-from actions.normalize import NormalizationError, is_all_amount, parse_amount
 from actions.texts import money_text
 from actions.verification import VerifiedFormValidation, verification_of
 

@@ -27,10 +27,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.entities import mentions_foreign_currency
 from actions.faq import answer_embedded_question, faq_finds_out_of_scope, only_asks_for_information
 from actions.forms import language_of
 from actions.handoff import hand_off
-from actions.normalize import mentions_foreign_currency
 from actions.other_banking import other_banking_topic, tell_where_to_go
 
 MONEY_REQUESTS = ("apply_loan", "drawdown", "repay", "renew_loan")

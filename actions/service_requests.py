@@ -23,6 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.contact_windows import Window, contact_windows, match_window, read_window_words
+from actions.entities import NormalizationError, parse_mobile, validate_service_request_number
 from actions.forms import (
     FORM_SLOTS,
     FORM_STATE_SLOTS,
@@ -33,16 +34,10 @@ from actions.forms import (
 )
 from actions.handoff import customer_messages, journey_stage, masked_slots
 from actions.lending_client import CoreRejected, CoreUnavailable
-from actions.normalize import (
-    NormalizationError,
-    mask_mobile,
-    mask_text,
-    parse_mobile,
-    to_simplified,
-    validate_service_request_number,
-)
 from actions.texts import CONTACT_METHODS, PROBLEMS, SERVICE_REQUEST_KINDS, money_text, pick, reasons_text
 from actions.verification import is_verified
+from textkit.chinese import to_simplified
+from textkit.masking import mask_mobile, mask_text
 
 FORM = "service_request_form"
 STATUS_FORM = "service_request_status_form"

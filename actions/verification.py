@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
+from actions.entities import NormalizationError, parse_mobile
 from actions.forms import VERIFICATION_SLOTS, GuardedFormValidation
 from actions.lending_client import (
     ChannelVerification,
@@ -27,7 +28,7 @@ from actions.lending_client import (
     OtpVerification,
     Verification,
 )
-from actions.normalize import NormalizationError, mask_mobile, parse_mobile
+from textkit.masking import mask_mobile
 
 _SIX_DIGITS = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 CHANNEL_BINDING = "channel_binding"

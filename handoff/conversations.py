@@ -51,7 +51,7 @@ from handoff.rasa import AssistantError, BotReply, RasaClient
 from handoff.requests import ServiceRequestService
 from handoff.schemas import MessageEvent, ModeEvent
 from handoff.system_texts import CALLBACK_PAYLOAD, LEAVE_QUEUE_PAYLOAD
-from handoff.text import for_assistant
+from textkit.chinese import to_simplified
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +373,7 @@ class ConversationService:
         self, conversation_id: str, message: Message, metadata: dict[str, Any]
     ) -> list[BotReply]:
         """The assistant's replies to a customer message, asked twice when the first answer is empty."""
-        text = for_assistant(message.text)
+        text = to_simplified(message.text)  # the transcript keeps the original
         bot_replies = await self.rasa.send(sender_id=conversation_id, text=text, metadata=metadata)
         if bot_replies:
             return bot_replies

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.errors import KnowledgeError
-from knowledge.text import detect_language
+from textkit.language import language_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ def load_queries(path: Path) -> list[EvalQuery]:
             raise KnowledgeError(f"{path}:{n}: expected {{'query': ..., 'topic': ...}}") from exc
         if not isinstance(text, str) or not (topic is None or isinstance(topic, str)):
             raise KnowledgeError(f"{path}:{n}: query must be a string and topic a string or null")
-        language = data.get("language") or data.get("lang") or detect_language(text)
+        language = data.get("language") or data.get("lang") or language_of(text) or "en"
         queries.append(EvalQuery(text, topic or None, language))
     if not queries:
         raise KnowledgeError(f"{path}: no queries")

@@ -21,7 +21,8 @@ from knowledge.config import KnowledgeSettings
 from knowledge.encoders import Encoder, create_encoder
 from knowledge.errors import KnowledgeError
 from knowledge.index import POINTER, LoadedIndex, current_build_id, load_build
-from knowledge.text import detect_language, lexical_terms, normalize, warm_up
+from knowledge.text import lexical_terms, normalize, warm_up
+from textkit.language import language_of
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +318,7 @@ class FaqSearcher:
         """
         started = time.perf_counter()
         state = self._state
-        language = language if language in ("zh", "en") else detect_language(query)
+        language = language if language in ("zh", "en") else language_of(query) or "en"
         hits: list[Hit] = []
         negative = -1.0
         if query.strip():

@@ -1,18 +1,16 @@
-"""Text normalisation (Traditional to Simplified Chinese, width, case) and jieba tokenisation."""
+"""The index's words: text folded by textkit (width, Traditional to Simplified), then jieba tokens and bigrams."""
 
 from __future__ import annotations
 
 import logging
 import re
 import threading
-import unicodedata
-from functools import lru_cache
 
 import jieba
-from opencc import OpenCC
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]+", re.UNICODE)
+from textkit.chinese import CJK_CHARS, fold
+
+_WORD = re.compile(rf"[\w{CJK_CHARS}]+", re.UNICODE)
 _LOCK = threading.Lock()
 _READY = False
 
@@ -67,11 +65,6 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
-def _opencc() -> OpenCC:
-    return OpenCC("t2s")
-
-
 def _ensure_jieba() -> None:
     global _READY
     if _READY:
@@ -86,22 +79,9 @@ def _ensure_jieba() -> None:
         _READY = True
 
 
-def has_cjk(text: str) -> bool:
-    """True when the text contains a Chinese character."""
-    return _CJK.search(text) is not None
-
-
-def detect_language(text: str) -> str:
-    """'zh' when the text contains Chinese characters, else 'en'."""
-    return "zh" if has_cjk(text) else "en"
-
-
 def normalize(text: str) -> str:
     """NFKC (full-width to half-width), Traditional to Simplified Chinese, trimmed, single spaces."""
-    text = unicodedata.normalize("NFKC", text).strip()
-    if has_cjk(text):
-        text = _opencc().convert(text)
-    return " ".join(text.split())
+    return fold(text)
 
 
 def tokenize(text: str) -> list[str]:
@@ -116,7 +96,7 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+_CJK_RUN = re.compile(f"[{CJK_CHARS}]{{2,}}")
 
 
 def lexical_terms(text: str) -> list[str]:

@@ -18,8 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from lending_core.creditcode import is_valid_credit_code
 from lending_core.money import format_amount, parse_amount
+from textkit.creditcode import is_valid_credit_code
 
 _AMOUNT_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["500000.00"]}
 LineStatus = Literal["active", "frozen", "expired"]

@@ -12,9 +12,9 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_core.config import LendingRules
-from lending_core.creditcode import complete_credit_code
 from lending_core.models import CreditLine, Customer, Loan, OverdueEvent, SettlementAccount
 from lending_core.money import ZERO, add_months
+from textkit.creditcode import complete_credit_code
 
 
 @dataclass(frozen=True)

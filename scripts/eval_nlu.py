@@ -27,7 +27,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from handoff.text import for_assistant  # noqa: E402
+from textkit.chinese import to_simplified  # noqa: E402
 
 ANNOTATION = re.compile(r"\[([^\]]+)\]\(([a-z_]+)\)|\[([^\]]+)\](\{[^}]+\})")
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -176,13 +176,13 @@ def main() -> int:
         with httpx.Client(timeout=30) as client:
             for example in examples:
                 parsed = client.post(
-                    f"http://127.0.0.1:{args.port}/model/parse", json={"text": for_assistant(str(example["text"]))}
+                    f"http://127.0.0.1:{args.port}/model/parse", json={"text": to_simplified(str(example["text"]))}
                 ).json()
                 example["predicted"] = parsed["intent"]["name"]
                 example["predicted_entities"] = resolve_overlaps(parsed["entities"])
 
             def intent_of(text: str) -> str:
-                body = {"text": for_assistant(text)}
+                body = {"text": to_simplified(text)}
                 return str(client.post(f"http://127.0.0.1:{args.port}/model/parse", json=body).json()["intent"]["name"])
 
             blind = blind_figures(intent_of)
@@ -197,7 +197,7 @@ def main() -> int:
     oos = [e for e in examples if e["intent"] == "out_of_scope"]
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for example in examples:
-        gold = Counter((ent, for_assistant(value)) for ent, value in example["entities"])  # type: ignore[attr-defined]
+        gold = Counter((ent, to_simplified(value)) for ent, value in example["entities"])  # type: ignore[attr-defined]
         predicted = Counter(example["predicted_entities"])  # type: ignore[arg-type]
         for (entity, value), n in gold.items():
             hit = min(n, predicted.get((entity, value), 0))

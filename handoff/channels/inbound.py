@@ -42,6 +42,7 @@ from handoff.config import Settings
 from handoff.conversations import ASSISTANT_UNAVAILABLE, ConversationService
 from handoff.models import ChannelInbound, ChannelUser, Conversation, ConversationMode
 from handoff.system_texts import channel_text
+from textkit.language import language_of
 
 logger = logging.getLogger(__name__)
 
@@ -293,7 +294,7 @@ class ChannelInbox:
                 answer=channel_text("unsupported", language),
             )
             return True
-        user.language = _language_of(text) or user.language
+        user.language = language_of(text) or user.language
         if self.binding.in_dialogue(user) or wants_binding(text):
             return await self._binding_turn(session, user, conversation, text, client_msg_id)
         return await self._to_conversation(session, user, conversation, _chosen(user, text), client_msg_id)
@@ -371,16 +372,6 @@ class ChannelInbox:
 
     async def stop(self) -> None:
         await self._work.stop()
-
-
-def _language_of(text: str) -> str | None:
-    """The language of the hub's own answers: Chinese when the customer writes Chinese, English when they write
-    words in Latin letters, unchanged for digits and signs."""
-    if any("\u4e00" <= char <= "\u9fff" for char in text):
-        return "zh"
-    if sum(char.isascii() and char.isalpha() for char in text) >= 2:
-        return "en"
-    return None
 
 
 def _chosen(user: ChannelUser, text: str) -> str:

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import yaml
 
-from handoff.text import for_assistant
 from scripts.eval_nlu import load_examples
 from tests.utils.services import REPO
+from textkit.chinese import to_simplified
 
 # Intents whose whole vocabulary is a handful of words (你好, 是的, 不用, 取消, bye): a test set cannot avoid them.
 FINITE_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "stop"})
 
 
 def same_to_the_assistant(text: str) -> str:
-    return re.sub(r"\s+", " ", for_assistant(text).strip().lower()).rstrip("?？。.!！~～")
+    return re.sub(r"\s+", " ", to_simplified(text).strip().lower()).rstrip("?？。.!！~～")
 
 
 def nlu_texts(path: Path) -> list[tuple[str, str]]:

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_core.clock import FixedClock
 from lending_core.config import LendingRules
-from lending_core.creditcode import complete_credit_code
 from lending_core.errors import all_error_classes
 from lending_core.models import CreditLine, OverdueEvent
 from tests.utils.lending import CHANNEL_VERIFICATION as CHANNEL
 from tests.utils.lending import TEST_NOW as NOW
 from tests.utils.lending import add_customer, add_loan
+from textkit.creditcode import complete_credit_code
 
 TODAY = NOW.date()
 _serial = itertools.count(1)

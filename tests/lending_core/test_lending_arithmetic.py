@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from lending_core.config import LendingRules
-from lending_core.creditcode import check_character, is_valid_credit_code
 from lending_core.money import accrued_interest_exact, add_months, parse_amount, to_fen
+from textkit.creditcode import check_character, is_valid_credit_code
 
 D = Decimal
 

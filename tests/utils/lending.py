@@ -75,7 +75,7 @@ async def add_customer(
     review_due: dt.date | None = None,
 ) -> CreditLine:
     """A customer with one settlement account (`SA<id>`) and a credit line; committed."""
-    from lending_core.creditcode import complete_credit_code
+    from textkit.creditcode import complete_credit_code
 
     session.add(
         Customer(

@@ -23,5 +23,5 @@ def is_valid_credit_code(code: str) -> bool:
 
 
 def complete_credit_code(first17: str) -> str:
-    """A valid code made from 17 characters plus the computed check character (demo data)."""
+    """A valid code made from 17 characters plus the computed check character (demo and test data)."""
     return first17 + check_character(first17)
