@@ -333,7 +333,8 @@ class Link:
     until it hears again: otherwise such a read could show the change before the page has acted on what it saw."""
 
     def __init__(self) -> None:
-        self.deaf = False
+        self._hearing = asyncio.Event()
+        self._hearing.set()
         self.refuse = False
         self.connections = 0
         self.dropped: list[dict[str, Any]] = []
@@ -356,9 +357,19 @@ class Link:
 
         server_side.on_message(from_server)
 
+    @property
+    def deaf(self) -> bool:
+        return not self._hearing.is_set()
+
+    @deaf.setter
+    def deaf(self, deaf: bool) -> None:
+        if deaf:
+            self._hearing.clear()
+        else:
+            self._hearing.set()
+
     async def hold_list_reads(self, route: Route) -> None:
-        while self.deaf:
-            await asyncio.sleep(0.05)
+        await self._hearing.wait()
         await route.continue_()
 
     async def cut(self) -> None:
