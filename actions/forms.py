@@ -155,7 +155,7 @@ class GuardedFormValidation(FormValidationAction, ABC):
             from actions.faq import answer_embedded_question  # the FAQ module builds on this one
 
             answer_embedded_question(dispatcher, tracker)
-        return events
+        return list(events)
 
     def refuse_foreign_currency(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import hmac
 import logging
+from typing import Any
 
 from rasa_sdk.endpoint import create_app_for_serve
 from rasa_sdk.executor import ActionExecutor
@@ -29,10 +30,10 @@ OPEN_PATHS = frozenset({"/health", "/healthz", "/readyz", "/faq/search"})
 MAX_QUERY_CHARS = 2000
 
 
-def create_app() -> Sanic:
+def create_app() -> Sanic[Any, Any]:
     executor = ActionExecutor()
     executor.register_package("actions")
-    app = create_app_for_serve(executor, cors_origins=None)
+    app: Sanic[Any, Any] = create_app_for_serve(executor, cors_origins=None)
     expected = get_action_settings().action_server_token.encode()
     # The account managers' hours are read now, so a missing or broken file stops the server at start, not a
     # customer's service request later.
@@ -49,7 +50,7 @@ def create_app() -> Sanic:
         return None
 
     @app.after_server_start
-    async def load_faq_index(app: Sanic) -> None:
+    async def load_faq_index(app: Sanic[Any, Any]) -> None:
         """Load the FAQ index in the background at start, so the first question does not wait for it."""
 
         async def load() -> None:

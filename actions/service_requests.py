@@ -281,7 +281,7 @@ def _agents_off_duty(tracker: Tracker, packet: Mapping[str, Any]) -> bool:
     (``metadata.callback_offer``, by the hub's clock); without it, the agents' hours by this server's clock."""
     offer = (tracker.latest_message.get("metadata") or {}).get("callback_offer")
     if isinstance(offer, dict) and offer.get("reason"):
-        return offer["reason"] == "after_hours"
+        return bool(offer["reason"] == "after_hours")
     skill = str(packet.get("skill") or "general")
     return not services.business_hours().is_open(skill, current_time())
 

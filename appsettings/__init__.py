@@ -22,13 +22,9 @@ MIN_SECRET_CHARS = 16
 
 def settings_config(*, env_prefix: str = "", **extra: object) -> SettingsConfigDict:
     """The model_config of every Settings class: environment, then ``.env``; unknown names ignored."""
-    return SettingsConfigDict(
-        env_prefix=env_prefix,
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        **extra,  # type: ignore[typeddict-item]
-    )
+    config = SettingsConfigDict(env_prefix=env_prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    config.update(extra)  # type: ignore[typeddict-item]  # the caller's model_config keys, checked by pydantic
+    return config
 
 
 def refuse_development_secrets(environment: str, secrets: Iterable[tuple[str, str, str]]) -> None:

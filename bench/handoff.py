@@ -43,6 +43,7 @@ from typing import Any
 import httpx
 import websockets
 from common import local_only, percentile
+from websockets.typing import Origin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -128,7 +129,7 @@ class Agent:
         self.chats: set[str] = set()
         self.sent_at: dict[str, float] = {}  # customer message text -> when the customer sent it (set by them)
         self.inbox: dict[str, asyncio.Queue[str]] = {}
-        self.tasks: list[asyncio.Task[None]] = []
+        self.tasks: list[asyncio.Task[Any]] = []
 
     async def start(self) -> None:
         response = await self.http.post("/api/console/session", json={"username": self.username, "password": PASSWORD})
@@ -137,7 +138,7 @@ class Agent:
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
         self.socket = await websockets.connect(
             self.hub.replace("http", "ws", 1) + "/api/console/ws",
-            origin=self.hub,
+            origin=Origin(self.hub),
             additional_headers={"Cookie": cookie},
             max_queue=None,
         )

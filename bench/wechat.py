@@ -42,6 +42,7 @@ from tests.utils.fake_wechat import (  # noqa: E402
     ENCODING_AES_KEY,
     TOKEN,
     Customer,
+    FakeWeChat,
     start_fake_wechat,
 )
 
@@ -86,7 +87,7 @@ async def wait_ready(base: str) -> None:
     raise SystemExit("the benchmark's hub did not start (var/bench/wechat-hub.log)")
 
 
-async def phase(base: str, fake, rate: float, seconds: float, label: str) -> None:  # type: ignore[no-untyped-def]
+async def phase(base: str, fake: FakeWeChat, rate: float, seconds: float, label: str) -> None:
     total = int(rate * seconds)
     acks: list[float] = []
     sent_at: dict[str, float] = {}

@@ -182,7 +182,8 @@ class Relay:
     def backoff(self, attempts: int) -> float:
         """Seconds before the next attempt: doubling from the base, capped, with 20% jitter either way."""
         base = min(self.settings.outbox_backoff_seconds * 2 ** (attempts - 1), self.settings.outbox_backoff_max_seconds)
-        return base * random.uniform(0.8, 1.2)
+        seconds: float = base * random.uniform(0.8, 1.2)
+        return seconds
 
 
 async def dead_messages(session: AsyncSession) -> Sequence[OutboxMessage]:

@@ -102,13 +102,15 @@ class TopicClassifier:
         out = vector.astype(np.float32) @ self.dense_weights + self.intercept
         if len(ids):
             out = out + values @ self.sparse_weights[ids]
-        return out
+        logits: np.ndarray = out
+        return logits
 
     def predict_proba(self, text: str, vector: np.ndarray, terms: Sequence[str] | None = None) -> np.ndarray:
         """Softmax over `topics`."""
         z = self.logits(text, vector, terms)
         z = np.exp(z - z.max())
-        return (z / z.sum()).astype(np.float32)
+        probabilities: np.ndarray = (z / z.sum()).astype(np.float32)
+        return probabilities
 
     # ---------- training ----------
     @classmethod

@@ -50,7 +50,7 @@ def parse_example(line: str) -> tuple[str, list[tuple[str, str]]]:
     return "".join(out), entities
 
 
-def load_examples(path: Path) -> list[dict[str, object]]:
+def load_examples(path: Path) -> list[dict[str, Any]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     examples = []
     for block in data["nlu"]:
@@ -197,15 +197,15 @@ def main() -> int:
     oos = [e for e in examples if e["intent"] == "out_of_scope"]
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for example in examples:
-        gold = Counter((ent, to_simplified(value)) for ent, value in example["entities"])  # type: ignore[attr-defined]
-        predicted = Counter(example["predicted_entities"])  # type: ignore[arg-type]
+        gold = Counter((ent, to_simplified(value)) for ent, value in example["entities"])
+        predicted = Counter(example["predicted_entities"])
         for (entity, value), n in gold.items():
             hit = min(n, predicted.get((entity, value), 0))
             counts[entity]["tp"] += hit
             counts[entity]["fn"] += n - hit
         for (entity, value), n in predicted.items():
             counts[entity]["fp"] += n - min(n, gold.get((entity, value), 0))
-    figures = {
+    figures: dict[str, Any] = {
         "examples": len(examples),
         "examples_zh": len(by_language["zh"]),
         "examples_en": len(by_language["en"]),
@@ -220,7 +220,7 @@ def main() -> int:
             for entity, c in sorted(counts.items())
         },
     }
-    per_intent = defaultdict(Counter)
+    per_intent: dict[str, Counter[str]] = defaultdict(Counter)
     for example in examples:
         per_intent[example["intent"]]["n"] += 1
         per_intent[example["intent"]]["correct"] += example["intent"] == example["predicted"]

@@ -335,7 +335,7 @@ class Delivery:
                 await asyncio.sleep(1)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves aclose unannotated
 
     async def _on_event(self, channel: str, data: str) -> None:
         try:

@@ -88,7 +88,7 @@ async def test_a_question_nearly_as_likely_is_answered_and_the_request_offered()
 async def test_banking_served_elsewhere_or_a_foreign_amount_never_starts_a_form(text: str, language: str) -> None:
     dispatcher, events = await run(routed(text, [("drawdown", 0.9), ("repay", 0.05)], language=language))
     assert events == [SlotSet("request_route", "other")]
-    assert responses(dispatcher)[0].startswith("utter_other_banking_")
+    assert str(responses(dispatcher)[0]).startswith("utter_other_banking_")
 
 
 async def test_a_person_nearly_as_likely_gets_a_person() -> None:

@@ -25,13 +25,13 @@ import redis
 from playwright.async_api import Browser, Page, expect
 
 from handoff.clock import SHANGHAI
-from tests.conftest import DATABASE_SUFFIX, HUB_TABLES, REPO, JourneyCore, _libpq, migrated_hub_database
+from tests.conftest import DATABASE_SUFFIX, HUB_TABLES, JourneyCore, _libpq, migrated_hub_database
 from tests.handoff.test_inbox import until
 from tests.handoff.test_service_requests import PUDONG
 from tests.utils.customers import Customer, new_customer
 from tests.utils.factories import customer_token
 from tests.utils.lending import reset_and_seed
-from tests.utils.services import LOG_DIR, Service
+from tests.utils.services import LOG_DIR, REPO, Service
 from tests.utils.stack import hub_env, start_hub
 from tests.utils.staff import STAFF_PASSWORD, create_staff, signed_in
 

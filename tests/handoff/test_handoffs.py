@@ -12,6 +12,7 @@ import httpx
 import psycopg
 import pytest
 import websockets
+from websockets.typing import Origin
 
 from tests.conftest import _libpq
 from tests.handoff.test_websocket import next_event, ws_url
@@ -377,9 +378,9 @@ async def test_console_websocket_refuses_foreign_origins_and_strangers(hub: Serv
     cookie = "; ".join(f"{k}={v}" for k, v in li.http.cookies.items())
 
     with pytest.raises(websockets.InvalidStatus) as foreign:
-        await websockets.connect(url, origin="https://evil.example", additional_headers={"Cookie": cookie})
+        await websockets.connect(url, origin=Origin("https://evil.example"), additional_headers={"Cookie": cookie})
     with pytest.raises(websockets.InvalidStatus) as stranger:
-        await websockets.connect(url, origin=hub.url)
+        await websockets.connect(url, origin=Origin(hub.url))
     with pytest.raises(websockets.InvalidStatus) as no_origin:
         await websockets.connect(url, additional_headers={"Cookie": cookie})
 

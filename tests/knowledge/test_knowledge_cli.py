@@ -43,7 +43,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return values
 
 
-def _last_json(out: str) -> dict[str, Any]:
+def _last_json(out: str) -> Any:
+    """The last line of the command's output, a JSON object or array."""
     return json.loads(out.strip().splitlines()[-1])
 
 

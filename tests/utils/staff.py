@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import websockets
+from websockets.typing import Origin
 
 from handoff import agents
 from handoff.config import SKILLS
@@ -99,7 +100,7 @@ class ConsoleClient:
         cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
         base = base_url or self.base_url
         url = base.replace("http://", "ws://") + "/api/console/ws"
-        self.socket = await websockets.connect(url, origin=base, additional_headers={"Cookie": cookie})
+        self.socket = await websockets.connect(url, origin=Origin(base), additional_headers={"Cookie": cookie})
         hello = await self.next_event("hello")
         self._heartbeats = asyncio.create_task(self._beat(float(hello["heartbeat_seconds"])))
         return hello

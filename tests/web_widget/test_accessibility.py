@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from tests.conftest import REPO
+from tests.utils.services import REPO
 from tests.web_widget.conftest import WAIT_MS, OpenWidget, Widget
 
 AXE = REPO / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Literal
 
 import pytest
 from wechatpy.crypto import WeChatCrypto
@@ -17,7 +18,9 @@ from tests.utils.fake_wechat import ACCOUNT, APP_ID, ENCODING_AES_KEY, TOKEN
 OPENID = "oTestOpenId0123456789abcdef"
 
 
-def callback(mode: str = "compatible", *, now: float | None = None) -> OfficialAccountCallback:
+def callback(
+    mode: Literal["plain", "compatible", "safe"] = "compatible", *, now: float | None = None
+) -> OfficialAccountCallback:
     clock = ManualClock(dt.datetime.fromtimestamp(now or time.time(), dt.UTC))
     return OfficialAccountCallback(
         token=TOKEN, app_id=APP_ID, encoding_aes_key=ENCODING_AES_KEY, mode=mode, max_skew_seconds=300, clock=clock
