@@ -34,8 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.lock import Lock
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import RedisError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,6 +47,7 @@ from handoff.handoffs import HandoffService, QueueStatus
 from handoff.identity import InvalidCustomerToken, VerifiedCustomer, verify_customer_token
 from handoff.models import Conversation, ConversationMode, Message
 from handoff.rasa import AssistantError, BotReply, RasaClient
+from handoff.redis_util import renewed_lock
 from handoff.requests import ServiceRequestService
 from handoff.schemas import MessageEvent, ModeEvent
 from handoff.system_texts import CALLBACK_PAYLOAD, LEAVE_QUEUE_PAYLOAD
@@ -495,34 +495,12 @@ class ConversationService:
         killed while holding it blocks the conversation only until the lease runs out. Without Redis the
         database's unique constraints still keep the transcript right."""
         lease = self.settings.conversation_lease_seconds
-        lock = self.redis.lock(
+        async with renewed_lock(
+            self.redis,
             f"hub:conv:{conversation_id}:lock",
-            timeout=lease,
+            lease=lease,
             blocking_timeout=self.settings.rasa_timeout_seconds + lease,
-        )
-        try:
-            acquired = await lock.acquire()
-        except RedisError:
-            logger.warning("conversation %s: Redis unavailable, continuing without the lock", conversation_id)
-            acquired = False
-        renewal = asyncio.create_task(_keep_renewed(lock, lease)) if acquired else None
-        try:
+        ) as held:
+            if held is None:
+                logger.warning("conversation %s: Redis unavailable, continuing without the lock", conversation_id)
             yield
-        finally:
-            if renewal is not None:
-                renewal.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await renewal
-            if acquired:
-                with contextlib.suppress(LockError, RedisError):
-                    await lock.release()
-
-
-async def _keep_renewed(lock: Lock, lease: float) -> None:
-    while True:
-        await asyncio.sleep(lease / 3)
-        try:
-            await lock.reacquire()
-        except (LockError, RedisError):
-            logger.warning("could not renew a conversation lease (%s)", lock.name)
-            return

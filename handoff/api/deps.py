@@ -28,7 +28,9 @@ from handoff.conversations import ConversationService
 from handoff.errors import Forbidden, Unauthorized
 from handoff.handoffs import HandoffService
 from handoff.models import Conversation
+from handoff.requests import ServiceRequestService
 from handoff.suggestions import SuggestionClient
+from handoff.workspace import Workspace
 
 SESSION_COOKIE = "hub_session"
 CSRF_COOKIE = "hub_csrf"
@@ -65,6 +67,16 @@ async def get_clock(request: Request) -> Clock:
     return clock
 
 
+async def get_workspace(request: Request) -> Workspace:
+    workspace: Workspace = request.app.state.workspace
+    return workspace
+
+
+async def get_requests(request: Request) -> ServiceRequestService:
+    service: ServiceRequestService = request.app.state.requests
+    return service
+
+
 async def get_suggestions(request: Request) -> SuggestionClient:
     client: SuggestionClient = request.app.state.suggestions
     return client
@@ -77,6 +89,8 @@ ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
 HandoffsDep = Annotated[HandoffService, Depends(get_handoffs)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SuggestionsDep = Annotated[SuggestionClient, Depends(get_suggestions)]
+WorkspaceDep = Annotated[Workspace, Depends(get_workspace)]
+RequestsDep = Annotated[ServiceRequestService, Depends(get_requests)]
 
 
 async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str | None:

@@ -15,8 +15,8 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from redis.asyncio import Redis
-from redis.asyncio.lock import Lock
-from redis.exceptions import LockError, RedisError
+
+from handoff.redis_util import renewed_lock
 
 # A customer's lock, renewed while held: how long a killed process keeps its customers waiting.
 LEASE_SECONDS = 6.0
@@ -61,30 +61,5 @@ async def customer_lock(redis: Redis, key: str, *, lease: float, blocking_timeou
     """Whether this process holds the customer's lock for the block (True without Redis, see the module). The lease
     is renewed every third of its length while the block runs (the assistant may take longer than the lease), so a
     process killed while holding it keeps the customer waiting at most ``lease`` seconds."""
-    lock = redis.lock(key, timeout=lease, blocking_timeout=blocking_timeout)
-    try:
-        acquired = bool(await lock.acquire())
-    except RedisError:
-        yield True
-        return
-    if not acquired:
-        yield False
-        return
-    renewal = asyncio.create_task(_keep_renewed(lock, lease))
-    try:
-        yield True
-    finally:
-        renewal.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewal
-        with contextlib.suppress(LockError, RedisError):
-            await lock.release()
-
-
-async def _keep_renewed(lock: Lock, lease: float) -> None:
-    while True:
-        await asyncio.sleep(lease / 3)
-        try:
-            await lock.reacquire()
-        except (LockError, RedisError):
-            return
+    async with renewed_lock(redis, key, lease=lease, blocking_timeout=blocking_timeout) as held:
+        yield held is not False

@@ -28,6 +28,7 @@ from handoff.api.deps import (
     SuggestionsDep,
     Supervisor,
     SupervisorWrite,
+    WorkspaceDep,
     origin_allowed,
 )
 from handoff.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -58,14 +59,9 @@ from handoff.schemas import (
 )
 from handoff.suggestions import SuggestionsUnavailable
 from handoff.system_texts import SKILL_LABELS
-from handoff.workspace import Workspace, console_message
+from handoff.workspace import console_message
 
 router = APIRouter(prefix="/api/console", tags=["console"])
-
-
-def _workspace(request: Request) -> Workspace:
-    workspace: Workspace = request.app.state.workspace
-    return workspace
 
 
 async def _staff_out(handoffs: HandoffsDep, staff: agents.StaffIdentity) -> StaffOut:
@@ -176,9 +172,8 @@ async def set_presence(body: PresenceUpdate, staff: ConsoleAgentWrite, handoffs:
 
 @router.get("/chats", response_model=ChatList)
 async def list_chats(
-    request: Request, staff: ConsoleAgent, scope: Annotated[str, Query(pattern="^(mine|waiting|all)$")] = "mine"
+    workspace: WorkspaceDep, staff: ConsoleAgent, scope: Annotated[str, Query(pattern="^(mine|waiting|all)$")] = "mine"
 ) -> ChatList:
-    workspace = _workspace(request)
     if scope == "mine":
         chats = await workspace.my_chats(staff)
     elif scope == "waiting":
@@ -191,9 +186,11 @@ async def list_chats(
 
 
 @router.get("/chats/{conversation_id}", response_model=ChatDetail)
-async def read_chat(conversation_id: str, request: Request, staff: ConsoleAgent, handoffs: HandoffsDep) -> ChatDetail:
+async def read_chat(
+    conversation_id: str, workspace: WorkspaceDep, staff: ConsoleAgent, handoffs: HandoffsDep
+) -> ChatDetail:
     await handoffs.holder(staff=staff, conversation_id=conversation_id, write=False)
-    return ChatDetail.model_validate(await _workspace(request).detail(conversation_id))
+    return ChatDetail.model_validate(await workspace.detail(conversation_id))
 
 
 @router.get("/chats/{conversation_id}/messages", response_model=ConsoleMessageList)
@@ -320,13 +317,13 @@ async def suggestions(
 
 
 @router.get("/agents", response_model=AgentList)
-async def list_agents(request: Request, _staff: ConsoleAgent) -> AgentList:
-    return AgentList.model_validate({"agents": await _workspace(request).agents()})
+async def list_agents(workspace: WorkspaceDep, _staff: ConsoleAgent) -> AgentList:
+    return AgentList.model_validate({"agents": await workspace.agents()})
 
 
 @router.get("/overview", response_model=Overview)
-async def overview(request: Request, _staff: Supervisor) -> Overview:
-    return Overview.model_validate(await _workspace(request).overview())
+async def overview(workspace: WorkspaceDep, _staff: Supervisor) -> Overview:
+    return Overview.model_validate(await workspace.overview())
 
 
 # ---- canned replies ---------------------------------------------------------------------------------------

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from handoff.agents import StaffIdentity
-from handoff.api.deps import CurrentStaff, StaffWrite
+from handoff.api.deps import CurrentStaff, RequestsDep, StaffWrite
 from handoff.errors import Forbidden
 from handoff.models import Role
-from handoff.requests import ServiceRequestService
 from handoff.schemas import (
     DeclineIn,
     DoneIn,
@@ -25,11 +24,6 @@ from handoff.schemas import (
 )
 
 router = APIRouter(prefix="/api/inbox", tags=["account-manager inbox"])
-
-
-def _service(request: Request) -> ServiceRequestService:
-    service: ServiceRequestService = request.app.state.requests
-    return service
 
 
 def _inbox_role(staff: StaffIdentity) -> StaffIdentity:
@@ -52,46 +46,46 @@ InboxWriter = Annotated[StaffIdentity, Depends(get_inbox_writer)]
 
 @router.get("/requests", response_model=ServiceRequestList)
 async def list_requests(
-    request: Request, staff: InboxReader, scope: Annotated[str, Query(pattern="^(open|all)$")] = "open"
+    requests: RequestsDep, staff: InboxReader, scope: Annotated[str, Query(pattern="^(open|all)$")] = "open"
 ) -> ServiceRequestList:
-    return ServiceRequestList.model_validate({"requests": await _service(request).listing(staff=staff, scope=scope)})
+    return ServiceRequestList.model_validate({"requests": await requests.listing(staff=staff, scope=scope)})
 
 
 @router.get("/requests/{number}", response_model=ServiceRequestDetail)
-async def read_request(number: str, request: Request, staff: InboxReader) -> ServiceRequestDetail:
-    return ServiceRequestDetail.model_validate(await _service(request).detail(staff=staff, number=number))
+async def read_request(number: str, requests: RequestsDep, staff: InboxReader) -> ServiceRequestDetail:
+    return ServiceRequestDetail.model_validate(await requests.detail(staff=staff, number=number))
 
 
-async def _summary(request: Request, staff: StaffIdentity, number: str) -> ServiceRequestSummary:
-    return ServiceRequestSummary.model_validate(await _service(request).summary(staff=staff, number=number))
+async def _summary(requests: RequestsDep, staff: StaffIdentity, number: str) -> ServiceRequestSummary:
+    return ServiceRequestSummary.model_validate(await requests.summary(staff=staff, number=number))
 
 
 @router.post("/requests/{number}/accept", response_model=ServiceRequestSummary)
-async def accept(number: str, request: Request, staff: InboxWriter) -> ServiceRequestSummary:
-    await _service(request).accept(staff=staff, number=number)
-    return await _summary(request, staff, number)
+async def accept(number: str, requests: RequestsDep, staff: InboxWriter) -> ServiceRequestSummary:
+    await requests.accept(staff=staff, number=number)
+    return await _summary(requests, staff, number)
 
 
 @router.post("/requests/{number}/decline", response_model=ServiceRequestList)
-async def decline(number: str, body: DeclineIn, request: Request, staff: InboxWriter) -> ServiceRequestList:
+async def decline(number: str, body: DeclineIn, requests: RequestsDep, staff: InboxWriter) -> ServiceRequestList:
     """Not for me: it goes to the next account manager (and out of my list)."""
-    await _service(request).decline(staff=staff, number=number, reason=body.reason)
-    return ServiceRequestList.model_validate({"requests": await _service(request).listing(staff=staff, scope="open")})
+    await requests.decline(staff=staff, number=number, reason=body.reason)
+    return ServiceRequestList.model_validate({"requests": await requests.listing(staff=staff, scope="open")})
 
 
 @router.post("/requests/{number}/schedule", response_model=ServiceRequestSummary)
-async def schedule(number: str, body: ScheduleIn, request: Request, staff: InboxWriter) -> ServiceRequestSummary:
-    await _service(request).schedule(staff=staff, number=number, method=body.contact_method, at=body.at, note=body.note)
-    return await _summary(request, staff, number)
+async def schedule(number: str, body: ScheduleIn, requests: RequestsDep, staff: InboxWriter) -> ServiceRequestSummary:
+    await requests.schedule(staff=staff, number=number, method=body.contact_method, at=body.at, note=body.note)
+    return await _summary(requests, staff, number)
 
 
 @router.post("/requests/{number}/notes", response_model=ServiceRequestSummary)
-async def add_note(number: str, body: NoteIn, request: Request, staff: InboxWriter) -> ServiceRequestSummary:
-    await _service(request).add_note(staff=staff, number=number, note=body.note)
-    return await _summary(request, staff, number)
+async def add_note(number: str, body: NoteIn, requests: RequestsDep, staff: InboxWriter) -> ServiceRequestSummary:
+    await requests.add_note(staff=staff, number=number, note=body.note)
+    return await _summary(requests, staff, number)
 
 
 @router.post("/requests/{number}/done", response_model=ServiceRequestSummary)
-async def done(number: str, body: DoneIn, request: Request, staff: InboxWriter) -> ServiceRequestSummary:
-    await _service(request).finish(staff=staff, number=number, note=body.note)
-    return await _summary(request, staff, number)
+async def done(number: str, body: DoneIn, requests: RequestsDep, staff: InboxWriter) -> ServiceRequestSummary:
+    await requests.finish(staff=staff, number=number, note=body.note)
+    return await _summary(requests, staff, number)

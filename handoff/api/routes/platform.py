@@ -18,10 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from handoff import realtime, webhooks
 from handoff.agents import StaffIdentity
-from handoff.api.deps import RedisDep, SessionsDep, SettingsDep
+from handoff.api.deps import RedisDep, RequestsDep, SessionsDep, SettingsDep
 from handoff.errors import BadRequest, InvalidInput, NotFound, Unauthorized
 from handoff.models import PlatformReceipt, Role, StaffUser
-from handoff.requests import ServiceRequestService
 from handoff.schemas import PlatformEvent
 
 router = APIRouter(prefix="/api/platform/v1", tags=["account-manager platform"])
@@ -63,7 +62,9 @@ async def receive(request: Request, settings: SettingsDep, sessions: SessionsDep
 
 
 @router.post("/requests/{number}/events", status_code=status.HTTP_204_NO_CONTENT)
-async def report(number: str, request: Request, settings: SettingsDep, sessions: SessionsDep) -> Response:
+async def report(
+    number: str, request: Request, settings: SettingsDep, sessions: SessionsDep, service: RequestsDep
+) -> Response:
     payload = await _verified(request, settings.platform_webhook_secret)
     try:
         event = PlatformEvent.model_validate(payload)
@@ -81,7 +82,6 @@ async def report(number: str, request: Request, settings: SettingsDep, sessions:
     if user is None:
         raise NotFound("The hub does not know this account manager.", code="account_manager_unknown")
     staff = StaffIdentity.of(user)
-    service: ServiceRequestService = request.app.state.requests
     kind = event.type.removeprefix("service_request.")
     if kind == "accepted":
         await service.accept(staff=staff, number=number)
