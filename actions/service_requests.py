@@ -23,15 +23,9 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.contact_windows import Window, contact_windows, match_window, read_window_words
-from actions.forms import (
-    FORM_SLOTS,
-    FORM_STATE_SLOTS,
-    GuardedFormValidation,
-    language_of,
-    reset_form_events,
-    value_before_this_turn,
-)
+from actions.forms import GuardedFormValidation, language_of, reset_form_events, value_before_this_turn
 from actions.handoff import customer_messages, journey_stage, masked_slots
+from actions.journeys import Journey, Reply
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.normalize import (
     NormalizationError,
@@ -59,7 +53,6 @@ OTHER_MOBILE = "other"
 SUMMARY_MIN_CHARS, SUMMARY_MAX_CHARS = 2, 300
 SUGGESTION_MAX_CHARS = 200
 SUGGESTED_MESSAGES = 3
-OWN_SLOTS = frozenset((*FORM_SLOTS[FORM], *FORM_STATE_SLOTS[FORM], *FORM_SLOTS[STATUS_FORM]))
 CORRECTABLE_SLOTS = frozenset(("service_request_summary", "contact_method", "contact_window", "contact_mobile"))
 # Corrections of the time or the method are read at these questions (after they were answered).
 CORRECTION_STEPS = ("contact_consent", "confirmed")
@@ -255,7 +248,7 @@ def start_service_request(tracker: Tracker, reason: str, *, details: Mapping[str
     context = build_context(tracker, kind=kind, reason=reason, stage=journey_stage(tracker), details=details)
     return [
         ActiveLoop(FORM),
-        *[SlotSet(slot, None) for slot in FORM_SLOTS[FORM]],
+        *[SlotSet(slot, None) for slot in SERVICE_REQUEST.slots],
         SlotSet("service_request_kind", kind),
         SlotSet("service_request_context", context),
         SlotSet("contact_window_options", None),
@@ -568,17 +561,43 @@ class ActionAskContactConsent(Action):
         return []
 
 
-async def service_request_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+async def service_request_summary(tracker: Tracker, language: str) -> Reply:
     """The confirmation of a service request (the mobile masked)."""
-    language = language_of(tracker)
-    dispatcher.utter_message(
-        response="utter_service_request_summary",
-        kind_text=pick(SERVICE_REQUEST_KINDS, tracker.get_slot("service_request_kind") or "callback", language),
-        summary=tracker.get_slot("service_request_summary") or "",
-        method_text=pick(CONTACT_METHODS, tracker.get_slot("contact_method") or "call", language),
-        window_text=window_text(tracker.get_slot("contact_window"), language),
-        mobile_masked=mask_mobile(tracker.get_slot("contact_mobile") or ""),
+    return Reply(
+        "utter_service_request_summary",
+        {
+            "kind_text": pick(SERVICE_REQUEST_KINDS, tracker.get_slot("service_request_kind") or "callback", language),
+            "summary": tracker.get_slot("service_request_summary") or "",
+            "method_text": pick(CONTACT_METHODS, tracker.get_slot("contact_method") or "call", language),
+            "window_text": window_text(tracker.get_slot("contact_window"), language),
+            "mobile_masked": mask_mobile(tracker.get_slot("contact_mobile") or ""),
+        },
     )
+
+
+# The request goes to the hub, not to the lending core: its submit action is a class of its own.
+SERVICE_REQUEST = Journey(
+    form=FORM,
+    slots=(
+        "service_request_kind",
+        "service_request_summary",
+        "contact_method",
+        "contact_window",
+        "contact_mobile",
+        "contact_consent",
+    ),
+    kept=("service_request_context", "contact_window_options"),
+    action="action_submit_service_request",
+    summary=service_request_summary,
+    responses=("utter_service_request_summary", "utter_service_request_submitting"),
+)
+SERVICE_REQUEST_STATUS = Journey(
+    form=STATUS_FORM,
+    slots=("service_request_number",),
+    action="action_check_service_request",
+    responses=("utter_service_request_number_needed", "utter_checking_service_request"),
+)
+OWN_SLOTS = frozenset((*SERVICE_REQUEST.forgotten, *SERVICE_REQUEST_STATUS.forgotten))
 
 
 def service_request_payload(tracker: Tracker) -> dict[str, Any]:
