@@ -237,6 +237,7 @@ APPLICATION = Journey(
         key_purpose="application", call=submit_application, done=application_submitted, declined=_no_consent
     ),
     responses=("utter_application_summary", "utter_application_submitted"),
+    label={"zh": "贷款申请", "en": "loan application"},
 )
 
 
@@ -288,6 +289,7 @@ APPLICATION_STATUS = Journey(
     action="action_show_application_status",
     submission=Submission(key_purpose="application-status", call=get_application, done=application_status),
     responses=("utter_application_status",),
+    label={"zh": "申请进度查询", "en": "application status"},
 )
 
 

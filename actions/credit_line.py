@@ -51,6 +51,7 @@ CREDIT_LINE = Journey(
     action="action_show_credit_line",
     submission=Submission(key_purpose="credit-line", call=get_credit_line, done=credit_line_shown),
     responses=("utter_credit_line", *REVIEW_REMINDERS.values()),
+    label={"zh": "额度查询", "en": "credit line"},
 )
 
 

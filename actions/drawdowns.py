@@ -163,6 +163,7 @@ DRAWDOWN = Journey(
     summary=drawdown_summary,
     submission=Submission(key_purpose="drawdown", call=draw, done=drawn),
     responses=("utter_drawdown_summary", "utter_drawdown_done"),
+    label={"zh": "提款", "en": "drawdown"},
 )
 
 

@@ -116,6 +116,8 @@ class Journey:
     kept: tuple[str, ...] = ()
     # Every response its summary and its result say (each checked in the domain in both languages).
     responses: tuple[str, ...] = ()
+    # What the customer calls it (zh, en), in the summary of a service request started from inside it.
+    label: Mapping[str, str] | None = None
 
     @property
     def forgotten(self) -> tuple[str, ...]:

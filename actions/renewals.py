@@ -130,6 +130,7 @@ RENEWAL = Journey(
         "utter_renewal_manual_review",
         "utter_renewal_approved",
     ),
+    label={"zh": "无还本续贷", "en": "renewal"},
 )
 
 

@@ -178,6 +178,7 @@ REPAYMENT = Journey(
     summary=repayment_summary,
     submission=Submission(key_purpose="repayment", call=repay, done=repaid),
     responses=("utter_repayment_summary", "utter_repayment_settled", "utter_repayment_done"),
+    label={"zh": "还款", "en": "repayment"},
 )
 
 

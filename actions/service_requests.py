@@ -81,15 +81,6 @@ _VISIT_RE = re.compile(
 )
 _CALL_RE = re.compile(r"电话|致电|回电|打给我|(?<![a-z])(?:call|phone|ring)(?![a-z])")
 
-FORM_LABELS: dict[str, dict[str, str]] = {
-    "loan_application_form": {"zh": "贷款申请", "en": "loan application"},
-    "drawdown_form": {"zh": "提款", "en": "drawdown"},
-    "repayment_form": {"zh": "还款", "en": "repayment"},
-    "renewal_form": {"zh": "无还本续贷", "en": "renewal"},
-    "credit_line_form": {"zh": "额度查询", "en": "credit line"},
-    "application_status_form": {"zh": "申请进度查询", "en": "application status"},
-    "service_request_status_form": {"zh": "服务请求进度查询", "en": "service request status"},
-}
 HANDOFF_LABELS: dict[str, dict[str, str]] = {
     "customer_request": {"zh": "希望人工客服协助", "en": "asked for a person"},
     "repeated_fallback": {"zh": "在线咨询未能解决", "en": "the assistant could not help"},
@@ -169,11 +160,19 @@ def _callback_lead(details: Mapping[str, Any], language: str) -> str | None:
     handed_off = details.get("handoff_reason")
     if handed_off in HANDOFF_LABELS:
         return HANDOFF_LABELS[handed_off][language]
-    form = details.get("interrupted_form")
-    if form in FORM_LABELS:
-        label = FORM_LABELS[form][language]
+    journey = _labelled(details.get("interrupted_form"))
+    if journey is not None and journey.label is not None:
+        label = journey.label[language]
         return f"while doing a {label} online" if language == "en" else f"在线办理{label}时"
     return None
+
+
+def _labelled(form: Any) -> Journey | None:
+    """The journey of a form the customer knows by a name (a service request is not one to itself)."""
+    from actions.registry import journey_of  # the registry lists this module's journeys
+
+    journey = journey_of(form) if isinstance(form, str) else None
+    return journey if journey is not None and journey.label is not None else None
 
 
 def messages_about_the_need(tracker: Tracker, count: int = SUGGESTED_MESSAGES) -> list[str]:
@@ -356,7 +355,7 @@ class ValidateServiceRequestForm(GuardedFormValidation):
         stage = str(packet.get("journey_stage")) if packet and packet.get("journey_stage") else None
         stage = stage or stage_before_latest_message(tracker)
         form = stage.split(":", 1)[0]
-        if form in FORM_LABELS:
+        if _labelled(form) is not None:
             details["interrupted_form"] = form
         return build_context(tracker, kind=kind, reason=reason, stage=stage, details=details)
 
@@ -596,6 +595,7 @@ SERVICE_REQUEST_STATUS = Journey(
     slots=("service_request_number",),
     action="action_check_service_request",
     responses=("utter_service_request_number_needed", "utter_checking_service_request"),
+    label={"zh": "服务请求进度查询", "en": "service request status"},
 )
 OWN_SLOTS = frozenset((*SERVICE_REQUEST.forgotten, *SERVICE_REQUEST_STATUS.forgotten))
 

@@ -189,3 +189,12 @@ def test_a_form_of_no_journey_is_none() -> None:
     assert journey_of(None) is None
     assert journey_of("no_such_form") is None
     assert journey_of("drawdown_form") is not None
+
+
+@pytest.mark.parametrize("journey", JOURNEYS, ids=IDS)
+def test_a_journey_has_a_name_for_the_customer_in_both_languages(journey: Journey) -> None:
+    # A service request is the one started from inside the others: it needs no name for itself.
+    if journey.form == "service_request_form":
+        assert journey.label is None
+    else:
+        assert journey.label is not None and set(journey.label) == {"zh", "en"} and all(journey.label.values())
