@@ -7,12 +7,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import services
 from actions.entities import (
     NormalizationError,
     parse_amount,
@@ -20,16 +18,9 @@ from actions.entities import (
     validate_application_number,
     validate_credit_code,
 )
-from actions.forms import (
-    GuardedFormValidation,
-    completed,
-    core_rejected_events,
-    idempotency_key,
-    language_of,
-    reset_form_events,
-)
-from actions.handoff import hand_off, hand_off_core_failure
-from actions.lending_client import CoreRejected, CoreUnavailable
+from actions.forms import GuardedFormValidation, language_of
+from actions.journeys import Done, Journey, Reply, Slots, Submission, SubmitJourney
+from actions.lending_client import ApplicationStatus, ApplicationSubmitted, LendingCoreClient
 from actions.products import (
     APPLICATION_AMOUNT_MAX,
     APPLICATION_AMOUNT_MIN,
@@ -180,56 +171,79 @@ class ValidateLoanApplicationForm(GuardedFormValidation):
         return self.accepted("credit_check_consent", True)
 
 
-async def application_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    language = language_of(tracker)
-    dispatcher.utter_message(
-        response="utter_application_summary",
-        credit_code_masked=mask_credit_code(tracker.get_slot("credit_code") or ""),
-        mobile_masked=mask_mobile(tracker.get_slot("mobile") or ""),
-        amount_text=money_text(Decimal(tracker.get_slot("loan_amount")), language),
-        term_text=term_text(int(tracker.get_slot("loan_term")), language),
+async def application_summary(tracker: Tracker, language: str) -> Reply:
+    return Reply(
+        "utter_application_summary",
+        {
+            "credit_code_masked": mask_credit_code(tracker.get_slot("credit_code") or ""),
+            "mobile_masked": mask_mobile(tracker.get_slot("mobile") or ""),
+            "amount_text": money_text(Decimal(tracker.get_slot("loan_amount")), language),
+            "term_text": term_text(int(tracker.get_slot("loan_term")), language),
+        },
     )
 
 
-class ActionSubmitLoanApplication(Action):
+async def submit_application(core: LendingCoreClient, slots: Slots, key: str) -> ApplicationSubmitted:
+    return await core.submit_application(
+        idempotency_key=key,
+        company_name=slots["company_name"],
+        credit_code=slots["credit_code"],
+        contact_name=slots["contact_name"],
+        mobile=slots["mobile"],
+        amount=Decimal(slots["loan_amount"]),
+        term_months=int(slots["loan_term"]),
+        purpose=slots["loan_purpose"],
+        credit_check_consent=True,
+        customer_id=slots.get("customer_id"),
+        channel="assistant",
+    )
+
+
+def application_submitted(submitted: ApplicationSubmitted, slots: Slots, language: str) -> Done:
+    return Done(
+        (
+            Reply(
+                "utter_application_submitted",
+                {
+                    "application_number": submitted.application_number,
+                    "status_text": pick(STATES, submitted.status, language),
+                },
+            ),
+        )
+    )
+
+
+def _no_consent(slots: Slots) -> bool:
+    """Without consent to the credit check the form ended saying so (``validate_credit_check_consent``)."""
+    return slots.get("credit_check_consent") is False
+
+
+APPLICATION = Journey(
+    form="loan_application_form",
+    slots=(
+        "company_name",
+        "credit_code",
+        "contact_name",
+        "mobile",
+        "loan_amount",
+        "loan_term",
+        "loan_purpose",
+        "credit_check_consent",
+    ),
+    action="action_submit_loan_application",
+    summary=application_summary,
+    submission=Submission(
+        key_purpose="application", call=submit_application, done=application_submitted, declined=_no_consent
+    ),
+    responses=("utter_application_summary", "utter_application_submitted"),
+    label={"zh": "贷款申请", "en": "loan application"},
+)
+
+
+class ActionSubmitLoanApplication(SubmitJourney):
     """Submits a confirmed application to the lending core and tells its number."""
 
-    def name(self) -> str:
-        return "action_submit_loan_application"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.get_slot("handoff_reason"):
-            return hand_off(dispatcher, tracker, str(tracker.get_slot("handoff_reason")))
-        if not tracker.get_slot("confirmed"):
-            if tracker.get_slot("credit_check_consent") is not False:
-                dispatcher.utter_message(response="utter_not_submitted")
-            return reset_form_events("loan_application_form")
-        language = language_of(tracker)
-        try:
-            submitted = await services.lending_core().submit_application(
-                idempotency_key=idempotency_key(tracker, "application"),
-                company_name=tracker.get_slot("company_name"),
-                credit_code=tracker.get_slot("credit_code"),
-                contact_name=tracker.get_slot("contact_name"),
-                mobile=tracker.get_slot("mobile"),
-                amount=Decimal(tracker.get_slot("loan_amount")),
-                term_months=int(tracker.get_slot("loan_term")),
-                purpose=tracker.get_slot("loan_purpose"),
-                credit_check_consent=True,
-                customer_id=tracker.get_slot("customer_id"),
-                channel="assistant",
-            )
-        except CoreUnavailable:
-            return hand_off_core_failure(dispatcher, tracker)
-        except CoreRejected as error:
-            return core_rejected_events(dispatcher, tracker, error, "loan_application_form")
-        dispatcher.utter_message(
-            response="utter_application_submitted",
-            application_number=submitted.application_number,
-            status_text=pick(STATES, submitted.status, language),
-        )
-        completed(dispatcher)
-        return reset_form_events("loan_application_form")
+    journey = APPLICATION
 
 
 class ValidateApplicationStatusForm(VerifiedFormValidation):
@@ -249,32 +263,36 @@ class ValidateApplicationStatusForm(VerifiedFormValidation):
         return self.accepted("application_number", number)
 
 
-class ActionShowApplicationStatus(Action):
+async def get_application(core: LendingCoreClient, slots: Slots, key: str) -> ApplicationStatus:
+    return await core.get_application(slots["application_number"], customer_id=slots.get("customer_id"))
+
+
+def application_status(status: ApplicationStatus, slots: Slots, language: str) -> Done:
+    reply = Reply(
+        "utter_application_status",
+        {
+            "application_number": status.application_number,
+            "company_name": status.company_name,
+            "amount_text": money_text(status.amount, language),
+            "term_text": term_text(status.term_months, language),
+            "status_text": pick(STATES, status.status, language),
+            "reasons_text": reasons_text(status.reasons, language) if status.reasons else "",
+        },
+    )
+    return Done((reply,))
+
+
+APPLICATION_STATUS = Journey(
+    form="application_status_form",
+    slots=("application_number",),
+    action="action_show_application_status",
+    submission=Submission(key_purpose="application-status", call=get_application, done=application_status),
+    responses=("utter_application_status",),
+    label={"zh": "申请进度查询", "en": "application status"},
+)
+
+
+class ActionShowApplicationStatus(SubmitJourney):
     """Tells where an application is, with the reasons of a decision."""
 
-    def name(self) -> str:
-        return "action_show_application_status"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.get_slot("handoff_reason"):
-            return hand_off(dispatcher, tracker, str(tracker.get_slot("handoff_reason")))
-        language = language_of(tracker)
-        try:
-            status = await services.lending_core().get_application(
-                tracker.get_slot("application_number"), customer_id=tracker.get_slot("customer_id")
-            )
-        except CoreUnavailable:
-            return hand_off_core_failure(dispatcher, tracker)
-        except CoreRejected as error:
-            return core_rejected_events(dispatcher, tracker, error, "application_status_form")
-        dispatcher.utter_message(
-            response="utter_application_status",
-            application_number=status.application_number,
-            company_name=status.company_name,
-            amount_text=money_text(status.amount, language),
-            term_text=term_text(status.term_months, language),
-            status_text=pick(STATES, status.status, language),
-            reasons_text=reasons_text(status.reasons, language) if status.reasons else "",
-        )
-        completed(dispatcher)
-        return reset_form_events("application_status_form")
+    journey = APPLICATION_STATUS

@@ -3,15 +3,8 @@ review is due within 30 days or overdue, what it needs and a button to book it w
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
-
-from actions import services
-from actions.forms import core_rejected_events, language_of, reset_form_events
-from actions.handoff import hand_off, hand_off_core_failure
-from actions.lending_client import CoreRejected, CoreUnavailable
+from actions.journeys import Done, Journey, Reply, Slots, Submission, SubmitJourney
+from actions.lending_client import CreditLine, LendingCoreClient
 from actions.texts import STATES, money_text, pick
 from actions.verification import VerifiedFormValidation
 
@@ -26,36 +19,43 @@ class ValidateCreditLineForm(VerifiedFormValidation):
         return "validate_credit_line_form"
 
 
-class ActionShowCreditLine(Action):
+async def get_credit_line(core: LendingCoreClient, slots: Slots, key: str) -> CreditLine:
+    return await core.get_credit_line(slots["customer_id"])
+
+
+def credit_line_shown(line: CreditLine, slots: Slots, language: str) -> Done:
+    """The line, and for a review due soon or overdue its reminder, whose button books the review with the date."""
+    shown = Reply(
+        "utter_credit_line",
+        {
+            "limit_text": money_text(line.limit, language),
+            "used_text": money_text(line.used, language),
+            "available_text": money_text(line.available, language),
+            "status_text": pick(STATES, line.status, language),
+            "expiry_date": line.expiry_date.isoformat(),
+            "review_due_date": line.review_due_date.isoformat(),
+            "review_text": pick(STATES, line.review_state, language),
+        },
+    )
+    reminder = REVIEW_REMINDERS.get(line.review_state)
+    if reminder is None:
+        return Done((shown,), finished=False)
+    due = line.review_due_date.isoformat()
+    # Booking the review from the button carries the date into the service request.
+    return Done((shown, Reply(reminder, {"review_due_date": due})), finished=False, fills={"annual_review_due": due})
+
+
+CREDIT_LINE = Journey(
+    form="credit_line_form",
+    slots=(),
+    action="action_show_credit_line",
+    submission=Submission(key_purpose="credit-line", call=get_credit_line, done=credit_line_shown),
+    responses=("utter_credit_line", *REVIEW_REMINDERS.values()),
+    label={"zh": "额度查询", "en": "credit line"},
+)
+
+
+class ActionShowCreditLine(SubmitJourney):
     """Shows the credit line."""
 
-    def name(self) -> str:
-        return "action_show_credit_line"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.get_slot("handoff_reason"):
-            return hand_off(dispatcher, tracker, str(tracker.get_slot("handoff_reason")))
-        language = language_of(tracker)
-        try:
-            line = await services.lending_core().get_credit_line(tracker.get_slot("customer_id"))
-        except CoreUnavailable:
-            return hand_off_core_failure(dispatcher, tracker)
-        except CoreRejected as error:
-            return core_rejected_events(dispatcher, tracker, error, "credit_line_form")
-        dispatcher.utter_message(
-            response="utter_credit_line",
-            limit_text=money_text(line.limit, language),
-            used_text=money_text(line.used, language),
-            available_text=money_text(line.available, language),
-            status_text=pick(STATES, line.status, language),
-            expiry_date=line.expiry_date.isoformat(),
-            review_due_date=line.review_due_date.isoformat(),
-            review_text=pick(STATES, line.review_state, language),
-        )
-        response = REVIEW_REMINDERS.get(line.review_state)
-        if response is None:
-            return reset_form_events("credit_line_form")
-        due = line.review_due_date.isoformat()
-        dispatcher.utter_message(response=response, review_due_date=due)
-        # Booking the review from the button carries the date into the service request.
-        return [*reset_form_events("credit_line_form"), SlotSet("annual_review_due", due)]
+    journey = CREDIT_LINE

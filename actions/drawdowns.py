@@ -13,9 +13,9 @@ from rasa_sdk.types import DomainDict
 from actions import services
 from actions.accounts import AskAccount, account_label, validate_account
 from actions.entities import NormalizationError, parse_amount
-from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
-from actions.handoff import hand_off, hand_off_core_failure
-from actions.lending_client import CoreRejected, CoreUnavailable
+from actions.forms import language_of
+from actions.journeys import Done, Journey, Reply, Slots, Submission, SubmitJourney
+from actions.lending_client import CoreRejected, CoreUnavailable, Drawdown, LendingCoreClient
 from actions.products import DRAWDOWN_MIN, validate_term
 from actions.texts import money_text, rate_text, term_text
 from actions.verification import VerifiedFormValidation, is_verified, verification_of
@@ -116,55 +116,58 @@ class ActionAskReceivingAccount(AskAccount):
         return "action_ask_receiving_account"
 
 
-async def drawdown_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    language = language_of(tracker)
-    customer_id = tracker.get_slot("customer_id")
-    core = services.lending_core()
+async def drawdown_summary(tracker: Tracker, language: str) -> Reply:
     try:
-        rate = rate_text((await core.get_credit_line(customer_id)).annual_rate)
+        rate = rate_text((await services.lending_core().get_credit_line(tracker.get_slot("customer_id"))).annual_rate)
     except (CoreUnavailable, CoreRejected):
         rate = "-"
-    dispatcher.utter_message(
-        response="utter_drawdown_summary",
-        amount_text=money_text(Decimal(tracker.get_slot("drawdown_amount")), language),
-        term_text=term_text(int(tracker.get_slot("drawdown_term")), language),
-        account_text=await account_label(tracker, "receiving_account"),
-        rate_text=rate,
+    return Reply(
+        "utter_drawdown_summary",
+        {
+            "amount_text": money_text(Decimal(tracker.get_slot("drawdown_amount")), language),
+            "term_text": term_text(int(tracker.get_slot("drawdown_term")), language),
+            "account_text": await account_label(tracker, "receiving_account"),
+            "rate_text": rate,
+        },
     )
 
 
-class ActionSubmitDrawdown(Action):
+async def draw(core: LendingCoreClient, slots: Slots, key: str) -> Drawdown:
+    return await core.drawdown(
+        customer_id=slots["customer_id"],
+        amount=Decimal(slots["drawdown_amount"]),
+        account_id=slots["receiving_account"],
+        term_months=int(slots["drawdown_term"]),
+        verification=verification_of(slots),
+        idempotency_key=key,
+    )
+
+
+def drawn(done: Drawdown, slots: Slots, language: str) -> Done:
+    reply = Reply(
+        "utter_drawdown_done",
+        {
+            "loan_number": done.loan_number,
+            "amount_text": money_text(done.amount, language),
+            "maturity_date": done.maturity_date.isoformat(),
+            "available_text": money_text(done.available_after, language),
+        },
+    )
+    return Done((reply,))
+
+
+DRAWDOWN = Journey(
+    form="drawdown_form",
+    slots=("drawdown_amount", "drawdown_term", "receiving_account"),
+    action="action_submit_drawdown",
+    summary=drawdown_summary,
+    submission=Submission(key_purpose="drawdown", call=draw, done=drawn),
+    responses=("utter_drawdown_summary", "utter_drawdown_done"),
+    label={"zh": "提款", "en": "drawdown"},
+)
+
+
+class ActionSubmitDrawdown(SubmitJourney):
     """Draws the confirmed amount. The idempotency key comes from the confirmation turn: a retry is a replay."""
 
-    def name(self) -> str:
-        return "action_submit_drawdown"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.get_slot("handoff_reason"):
-            return hand_off(dispatcher, tracker, str(tracker.get_slot("handoff_reason")))
-        if not tracker.get_slot("confirmed"):
-            dispatcher.utter_message(response="utter_not_submitted")
-            return reset_form_events("drawdown_form")
-        language = language_of(tracker)
-        try:
-            done = await services.lending_core().drawdown(
-                customer_id=tracker.get_slot("customer_id"),
-                amount=Decimal(tracker.get_slot("drawdown_amount")),
-                account_id=tracker.get_slot("receiving_account"),
-                term_months=int(tracker.get_slot("drawdown_term")),
-                verification=verification_of(tracker),
-                idempotency_key=idempotency_key(tracker, "drawdown"),
-            )
-        except CoreUnavailable:
-            return hand_off_core_failure(dispatcher, tracker)
-        except CoreRejected as error:
-            return core_rejected_events(dispatcher, tracker, error, "drawdown_form")
-        dispatcher.utter_message(
-            response="utter_drawdown_done",
-            loan_number=done.loan_number,
-            amount_text=money_text(done.amount, language),
-            maturity_date=done.maturity_date.isoformat(),
-            available_text=money_text(done.available_after, language),
-        )
-        completed(dispatcher)
-        return reset_form_events("drawdown_form")
+    journey = DRAWDOWN

@@ -13,40 +13,8 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.entities import mentions_foreign_currency
-from actions.lending_client import CoreRejected, CustomerNotVerified
-from actions.texts import PROBLEMS, REASONS, pick
+from actions.texts import PROBLEMS, pick
 
-# The slots each form fills; they are forgotten when the form ends (submitted, declined or cancelled).
-FORM_SLOTS: dict[str, tuple[str, ...]] = {
-    "loan_application_form": (
-        "company_name",
-        "credit_code",
-        "contact_name",
-        "mobile",
-        "loan_amount",
-        "loan_term",
-        "loan_purpose",
-        "credit_check_consent",
-    ),
-    "drawdown_form": ("drawdown_amount", "drawdown_term", "receiving_account"),
-    "repayment_form": ("repayment_loan", "repayment_amount", "repayment_account"),
-    "renewal_form": ("renewal_loan", "renewal_decision"),
-    "credit_line_form": (),
-    "application_status_form": ("application_number",),
-    "service_request_form": (
-        "service_request_kind",
-        "service_request_summary",
-        "contact_method",
-        "contact_window",
-        "contact_mobile",
-        "contact_consent",
-    ),
-    "service_request_status_form": ("service_request_number",),
-}
-# What a form keeps for itself besides its answers (forgotten with them, never in a handoff packet).
-FORM_STATE_SLOTS: dict[str, tuple[str, ...]] = {
-    "service_request_form": ("service_request_context", "contact_window_options"),
-}
 VERIFICATION_SLOTS = ("verify_mobile", "otp_code")
 STUCK_AFTER_INVALID_ANSWERS = 3
 
@@ -57,8 +25,10 @@ def language_of(tracker: Tracker) -> str:
 
 def reset_form_events(form: str | None = None) -> list[EventType]:
     """Forget a form's answers (every form's when ``form`` is None), keeping who the customer is."""
-    forms = [form] if form else list(FORM_SLOTS)
-    slots = {slot for name in forms for slot in (*FORM_SLOTS.get(name, ()), *FORM_STATE_SLOTS.get(name, ()))}
+    from actions.registry import JOURNEYS  # the journeys build on this module
+
+    journeys = [journey for journey in JOURNEYS if form is None or journey.form == form]
+    slots = {slot for journey in journeys for slot in journey.forgotten}
     slots.update(VERIFICATION_SLOTS)
     events: list[EventType] = [SlotSet(slot, None) for slot in sorted(slots)]
     events += [
@@ -79,18 +49,6 @@ def completed(dispatcher: CollectingDispatcher) -> None:
 def verification_expired_events() -> list[EventType]:
     """Forget a verification the lending core no longer accepts, so the next request asks again."""
     return [SlotSet("verified_by", None), SlotSet("verified_until", None), SlotSet("verification_id", None)]
-
-
-def core_rejected_events(
-    dispatcher: CollectingDispatcher, tracker: Tracker, error: CoreRejected, form: str
-) -> list[EventType]:
-    """The lending core refused a form's request: say why in the customer's language and close the form
-    (forgetting a verification the core no longer accepts)."""
-    dispatcher.utter_message(
-        response="utter_core_rejected", reason_text=pick(REASONS, error.code, language_of(tracker))
-    )
-    expired = isinstance(error, CustomerNotVerified)
-    return [*reset_form_events(form), *(verification_expired_events() if expired else [])]
 
 
 def idempotency_key(tracker: Tracker, purpose: str) -> str:

@@ -18,7 +18,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.forms import FORM_SLOTS, STUCK_AFTER_INVALID_ANSWERS, language_of
+from actions.forms import STUCK_AFTER_INVALID_ANSWERS, language_of
 from textkit.masking import mask_account, mask_credit_code, mask_mobile, mask_text
 
 PACKET_VERSION = 1
@@ -55,8 +55,10 @@ _NEVER_SHARED = {"otp_code", "verification_id"}
 
 def masked_slots(tracker: Tracker, *, leave_out: Collection[str] = ()) -> dict[str, Any]:
     """The answers of every form, masked; one-time codes never leave the assistant."""
+    from actions.registry import answer_slots  # the journeys build on this module
+
     values: dict[str, Any] = {}
-    for slot in sorted({s for slots in FORM_SLOTS.values() for s in slots} | set(_MASKERS)):
+    for slot in sorted(answer_slots() | set(_MASKERS)):
         value = tracker.get_slot(slot)
         if value is None or slot in _NEVER_SHARED or slot in leave_out:
             continue
@@ -191,6 +193,8 @@ class ActionHandback(Action):
         handback = (tracker.latest_message.get("metadata") or {}).get("handback") or {}
         dispatcher.utter_message(response="utter_handback_greeting")
         form = handback.get("resume_form")
-        if form in FORM_SLOTS and form in (domain.get("forms") or {}):
+        from actions.registry import journey_of  # the journeys build on this module
+
+        if journey_of(form) is not None and form in (domain.get("forms") or {}):
             return [FollowupAction(form)]
         return []

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
 from actions.accounts import AskLoan, match_loan, open_loans
-from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
-from actions.handoff import hand_off, hand_off_core_failure
-from actions.lending_client import CoreRejected, CoreUnavailable
+from actions.forms import language_of
+from actions.journeys import Done, HandOff, Journey, Reply, Slots, Submission, SubmitJourney
+from actions.lending_client import CoreRejected, CoreUnavailable, LendingCoreClient, RenewalResult
 from actions.texts import reasons_text
 from actions.verification import VerifiedFormValidation, verification_of
 
@@ -60,76 +59,83 @@ class ActionAskRenewalLoan(AskLoan):
         return "action_ask_renewal_loan"
 
 
-async def renewal_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    language = language_of(tracker)
+async def renewal_summary(tracker: Tracker, language: str) -> Reply:
     customer_id, loan_number = tracker.get_slot("customer_id"), tracker.get_slot("renewal_loan")
     try:
         eligibility = await services.lending_core().renewal_eligibility(customer_id, loan_number)
     except (CoreUnavailable, CoreRejected):
-        dispatcher.utter_message(response="utter_core_unavailable")
-        return
+        return Reply("utter_core_unavailable")
     if eligibility.decision == "manual_review":
-        dispatcher.utter_message(
-            response="utter_renewal_manual_review_summary",
-            loan_number=loan_number,
-            reasons_text=reasons_text(eligibility.reasons, language),
-        )
-        return
-    dispatcher.utter_message(
-        response="utter_renewal_eligible",
-        loan_number=loan_number,
-        current_maturity=eligibility.current_maturity_date.isoformat(),
-        proposed_maturity=str(eligibility.proposed_maturity_date),
+        reasons = reasons_text(eligibility.reasons, language)
+        return Reply("utter_renewal_manual_review_summary", {"loan_number": loan_number, "reasons_text": reasons})
+    return Reply(
+        "utter_renewal_eligible",
+        {
+            "loan_number": loan_number,
+            "current_maturity": eligibility.current_maturity_date.isoformat(),
+            "proposed_maturity": str(eligibility.proposed_maturity_date),
+        },
     )
 
 
-class ActionSubmitRenewal(Action):
+async def renew(core: LendingCoreClient, slots: Slots, key: str) -> RenewalResult:
+    return await core.renew(
+        customer_id=slots["customer_id"],
+        loan_number=slots["renewal_loan"],
+        verification=verification_of(slots),
+        idempotency_key=key,
+    )
+
+
+def renewed(result: RenewalResult, slots: Slots, language: str) -> Done:
+    """Approved extends the maturity; manual review goes to the account manager (a service request)."""
+    if result.decision == "manual_review":
+        details = {"renewal_number": result.renewal_number, "reasons": result.reasons}
+        return Done(
+            (Reply("utter_renewal_manual_review", {"renewal_number": result.renewal_number}),),
+            hand_off=HandOff("renewal_manual_review", details),
+        )
+    approved = {
+        "loan_number": result.loan_number,
+        "new_maturity": str(result.new_maturity_date),
+        "renewal_number": result.renewal_number,
+    }
+    return Done((Reply("utter_renewal_approved", approved),))
+
+
+def _declined(slots: Slots) -> bool:
+    """The loan was found not eligible while the form asked: it said why and ended (``validate_renewal_loan``)."""
+    return slots.get("renewal_decision") == "declined"
+
+
+def _not_eligible(error: CoreRejected, slots: Slots, language: str) -> Reply | None:
+    """The core declined the renewal after all: its reasons, as when the form found the loan not eligible."""
+    if error.code != "not_eligible":
+        return None
+    reasons = reasons_text(list(error.details.get("reasons") or [error.code]), language)
+    return Reply("utter_renewal_declined", {"loan_number": slots["renewal_loan"], "reasons_text": reasons})
+
+
+RENEWAL = Journey(
+    form="renewal_form",
+    slots=("renewal_loan",),
+    learned=("renewal_decision",),
+    action="action_submit_renewal",
+    summary=renewal_summary,
+    submission=Submission(key_purpose="renewal", call=renew, done=renewed, declined=_declined, refused=_not_eligible),
+    responses=(
+        "utter_renewal_eligible",
+        "utter_renewal_manual_review_summary",
+        "utter_renewal_declined",
+        "utter_renewal_manual_review",
+        "utter_renewal_approved",
+    ),
+    label={"zh": "无还本续贷", "en": "renewal"},
+)
+
+
+class ActionSubmitRenewal(SubmitJourney):
     """Requests the confirmed renewal; approved extends the maturity, manual review goes to the account
     manager."""
 
-    def name(self) -> str:
-        return "action_submit_renewal"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.get_slot("handoff_reason"):
-            return hand_off(dispatcher, tracker, str(tracker.get_slot("handoff_reason")))
-        if tracker.get_slot("renewal_decision") == "declined":
-            return reset_form_events("renewal_form")
-        if not tracker.get_slot("confirmed"):
-            dispatcher.utter_message(response="utter_not_submitted")
-            return reset_form_events("renewal_form")
-        language = language_of(tracker)
-        try:
-            result = await services.lending_core().renew(
-                customer_id=tracker.get_slot("customer_id"),
-                loan_number=tracker.get_slot("renewal_loan"),
-                verification=verification_of(tracker),
-                idempotency_key=idempotency_key(tracker, "renewal"),
-            )
-        except CoreUnavailable:
-            return hand_off_core_failure(dispatcher, tracker)
-        except CoreRejected as error:
-            if error.code != "not_eligible":
-                return core_rejected_events(dispatcher, tracker, error, "renewal_form")
-            dispatcher.utter_message(
-                response="utter_renewal_declined",
-                loan_number=tracker.get_slot("renewal_loan"),
-                reasons_text=reasons_text(list(error.details.get("reasons") or [error.code]), language),
-            )
-            return reset_form_events("renewal_form")
-        if result.decision == "manual_review":
-            dispatcher.utter_message(response="utter_renewal_manual_review", renewal_number=result.renewal_number)
-            details = {"renewal_number": result.renewal_number, "reasons": result.reasons}
-            # The renewal's answers are forgotten first; the service request it starts keeps what it needs.
-            return [
-                *reset_form_events("renewal_form"),
-                *hand_off(dispatcher, tracker, "renewal_manual_review", details=details),
-            ]
-        dispatcher.utter_message(
-            response="utter_renewal_approved",
-            loan_number=result.loan_number,
-            new_maturity=str(result.new_maturity_date),
-            renewal_number=result.renewal_number,
-        )
-        completed(dispatcher)
-        return reset_form_events("renewal_form")
+    journey = RENEWAL

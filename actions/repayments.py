@@ -13,9 +13,9 @@ from rasa_sdk.types import DomainDict
 from actions import services
 from actions.accounts import AskAccount, AskLoan, account_label, match_loan, open_loans, validate_account
 from actions.entities import NormalizationError, is_all_amount, parse_amount
-from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
-from actions.handoff import hand_off, hand_off_core_failure
-from actions.lending_client import CoreRejected, CoreUnavailable, Loan
+from actions.forms import language_of
+from actions.journeys import Done, Journey, Reply, Slots, Submission, SubmitJourney
+from actions.lending_client import CoreRejected, CoreUnavailable, LendingCoreClient, Loan, Repayment
 from actions.texts import money_text
 from actions.verification import VerifiedFormValidation, verification_of
 
@@ -124,8 +124,7 @@ class ActionAskRepaymentAccount(AskAccount):
         return "action_ask_repayment_account"
 
 
-async def repayment_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    language = language_of(tracker)
+async def repayment_summary(tracker: Tracker, language: str) -> Reply:
     amount = tracker.get_slot("repayment_amount")
     loan = await _loan(tracker)
     if amount == REPAY_ALL:
@@ -133,55 +132,57 @@ async def repayment_summary(dispatcher: CollectingDispatcher, tracker: Tracker) 
         amount_text = f"all ({payoff})" if language == "en" else f"全部结清（{payoff}）"
     else:
         amount_text = money_text(Decimal(amount), language)
-    dispatcher.utter_message(
-        response="utter_repayment_summary",
-        loan_number=tracker.get_slot("repayment_loan"),
-        amount_text=amount_text,
-        account_text=await account_label(tracker, "repayment_account"),
+    return Reply(
+        "utter_repayment_summary",
+        {
+            "loan_number": tracker.get_slot("repayment_loan"),
+            "amount_text": amount_text,
+            "account_text": await account_label(tracker, "repayment_account"),
+        },
     )
 
 
-class ActionSubmitRepayment(Action):
+async def repay(core: LendingCoreClient, slots: Slots, key: str) -> Repayment:
+    amount = slots["repayment_amount"]
+    return await core.repay(
+        customer_id=slots["customer_id"],
+        loan_number=slots["repayment_loan"],
+        account_id=slots["repayment_account"],
+        verification=verification_of(slots),
+        idempotency_key=key,
+        amount=None if amount == REPAY_ALL else Decimal(amount),
+        pay_all=amount == REPAY_ALL,
+    )
+
+
+def repaid(done: Repayment, slots: Slots, language: str) -> Done:
+    if done.outstanding_after == 0:
+        settled = {"loan_number": done.loan_number, "amount_text": money_text(done.amount, language)}
+        return Done((Reply("utter_repayment_settled", settled),))
+    reply = Reply(
+        "utter_repayment_done",
+        {
+            "loan_number": done.loan_number,
+            "interest_text": money_text(done.interest_paid, language),
+            "principal_text": money_text(done.principal_paid, language),
+            "outstanding_text": money_text(done.outstanding_after, language),
+        },
+    )
+    return Done((reply,))
+
+
+REPAYMENT = Journey(
+    form="repayment_form",
+    slots=("repayment_loan", "repayment_amount", "repayment_account"),
+    action="action_submit_repayment",
+    summary=repayment_summary,
+    submission=Submission(key_purpose="repayment", call=repay, done=repaid),
+    responses=("utter_repayment_summary", "utter_repayment_settled", "utter_repayment_done"),
+    label={"zh": "还款", "en": "repayment"},
+)
+
+
+class ActionSubmitRepayment(SubmitJourney):
     """Repays the confirmed amount (or the payoff of today). A retried action replays, never pays twice."""
 
-    def name(self) -> str:
-        return "action_submit_repayment"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if tracker.get_slot("handoff_reason"):
-            return hand_off(dispatcher, tracker, str(tracker.get_slot("handoff_reason")))
-        if not tracker.get_slot("confirmed"):
-            dispatcher.utter_message(response="utter_not_submitted")
-            return reset_form_events("repayment_form")
-        language = language_of(tracker)
-        amount = tracker.get_slot("repayment_amount")
-        try:
-            done = await services.lending_core().repay(
-                customer_id=tracker.get_slot("customer_id"),
-                loan_number=tracker.get_slot("repayment_loan"),
-                account_id=tracker.get_slot("repayment_account"),
-                verification=verification_of(tracker),
-                idempotency_key=idempotency_key(tracker, "repayment"),
-                amount=None if amount == REPAY_ALL else Decimal(amount),
-                pay_all=amount == REPAY_ALL,
-            )
-        except CoreUnavailable:
-            return hand_off_core_failure(dispatcher, tracker)
-        except CoreRejected as error:
-            return core_rejected_events(dispatcher, tracker, error, "repayment_form")
-        if done.outstanding_after == 0:
-            dispatcher.utter_message(
-                response="utter_repayment_settled",
-                loan_number=done.loan_number,
-                amount_text=money_text(done.amount, language),
-            )
-        else:
-            dispatcher.utter_message(
-                response="utter_repayment_done",
-                loan_number=done.loan_number,
-                interest_text=money_text(done.interest_paid, language),
-                principal_text=money_text(done.principal_paid, language),
-                outstanding_text=money_text(done.outstanding_after, language),
-            )
-        completed(dispatcher)
-        return reset_form_events("repayment_form")
+    journey = REPAYMENT

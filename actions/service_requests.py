@@ -24,15 +24,9 @@ from rasa_sdk.types import DomainDict
 from actions import services
 from actions.contact_windows import Window, contact_windows, match_window, read_window_words
 from actions.entities import NormalizationError, parse_mobile, validate_service_request_number
-from actions.forms import (
-    FORM_SLOTS,
-    FORM_STATE_SLOTS,
-    GuardedFormValidation,
-    language_of,
-    reset_form_events,
-    value_before_this_turn,
-)
+from actions.forms import GuardedFormValidation, language_of, reset_form_events, value_before_this_turn
 from actions.handoff import customer_messages, journey_stage, masked_slots
+from actions.journeys import Journey, Reply
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.texts import CONTACT_METHODS, PROBLEMS, SERVICE_REQUEST_KINDS, money_text, pick, reasons_text
 from actions.verification import is_verified
@@ -54,7 +48,6 @@ OTHER_MOBILE = "other"
 SUMMARY_MIN_CHARS, SUMMARY_MAX_CHARS = 2, 300
 SUGGESTION_MAX_CHARS = 200
 SUGGESTED_MESSAGES = 3
-OWN_SLOTS = frozenset((*FORM_SLOTS[FORM], *FORM_STATE_SLOTS[FORM], *FORM_SLOTS[STATUS_FORM]))
 CORRECTABLE_SLOTS = frozenset(("service_request_summary", "contact_method", "contact_window", "contact_mobile"))
 # Corrections of the time or the method are read at these questions (after they were answered).
 CORRECTION_STEPS = ("contact_consent", "confirmed")
@@ -83,15 +76,6 @@ _VISIT_RE = re.compile(
 )
 _CALL_RE = re.compile(r"电话|致电|回电|打给我|(?<![a-z])(?:call|phone|ring)(?![a-z])")
 
-FORM_LABELS: dict[str, dict[str, str]] = {
-    "loan_application_form": {"zh": "贷款申请", "en": "loan application"},
-    "drawdown_form": {"zh": "提款", "en": "drawdown"},
-    "repayment_form": {"zh": "还款", "en": "repayment"},
-    "renewal_form": {"zh": "无还本续贷", "en": "renewal"},
-    "credit_line_form": {"zh": "额度查询", "en": "credit line"},
-    "application_status_form": {"zh": "申请进度查询", "en": "application status"},
-    "service_request_status_form": {"zh": "服务请求进度查询", "en": "service request status"},
-}
 HANDOFF_LABELS: dict[str, dict[str, str]] = {
     "customer_request": {"zh": "希望人工客服协助", "en": "asked for a person"},
     "repeated_fallback": {"zh": "在线咨询未能解决", "en": "the assistant could not help"},
@@ -171,11 +155,19 @@ def _callback_lead(details: Mapping[str, Any], language: str) -> str | None:
     handed_off = details.get("handoff_reason")
     if handed_off in HANDOFF_LABELS:
         return HANDOFF_LABELS[handed_off][language]
-    form = details.get("interrupted_form")
-    if form in FORM_LABELS:
-        label = FORM_LABELS[form][language]
+    journey = _labelled(details.get("interrupted_form"))
+    if journey is not None and journey.label is not None:
+        label = journey.label[language]
         return f"while doing a {label} online" if language == "en" else f"在线办理{label}时"
     return None
+
+
+def _labelled(form: Any) -> Journey | None:
+    """The journey of a form the customer knows by a name (a service request is not one to itself)."""
+    from actions.registry import journey_of  # the registry lists this module's journeys
+
+    journey = journey_of(form) if isinstance(form, str) else None
+    return journey if journey is not None and journey.label is not None else None
 
 
 def messages_about_the_need(tracker: Tracker, count: int = SUGGESTED_MESSAGES) -> list[str]:
@@ -250,7 +242,7 @@ def start_service_request(tracker: Tracker, reason: str, *, details: Mapping[str
     context = build_context(tracker, kind=kind, reason=reason, stage=journey_stage(tracker), details=details)
     return [
         ActiveLoop(FORM),
-        *[SlotSet(slot, None) for slot in FORM_SLOTS[FORM]],
+        *[SlotSet(slot, None) for slot in SERVICE_REQUEST.slots],
         SlotSet("service_request_kind", kind),
         SlotSet("service_request_context", context),
         SlotSet("contact_window_options", None),
@@ -358,7 +350,7 @@ class ValidateServiceRequestForm(GuardedFormValidation):
         stage = str(packet.get("journey_stage")) if packet and packet.get("journey_stage") else None
         stage = stage or stage_before_latest_message(tracker)
         form = stage.split(":", 1)[0]
-        if form in FORM_LABELS:
+        if _labelled(form) is not None:
             details["interrupted_form"] = form
         return build_context(tracker, kind=kind, reason=reason, stage=stage, details=details)
 
@@ -563,17 +555,44 @@ class ActionAskContactConsent(Action):
         return []
 
 
-async def service_request_summary(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+async def service_request_summary(tracker: Tracker, language: str) -> Reply:
     """The confirmation of a service request (the mobile masked)."""
-    language = language_of(tracker)
-    dispatcher.utter_message(
-        response="utter_service_request_summary",
-        kind_text=pick(SERVICE_REQUEST_KINDS, tracker.get_slot("service_request_kind") or "callback", language),
-        summary=tracker.get_slot("service_request_summary") or "",
-        method_text=pick(CONTACT_METHODS, tracker.get_slot("contact_method") or "call", language),
-        window_text=window_text(tracker.get_slot("contact_window"), language),
-        mobile_masked=mask_mobile(tracker.get_slot("contact_mobile") or ""),
+    return Reply(
+        "utter_service_request_summary",
+        {
+            "kind_text": pick(SERVICE_REQUEST_KINDS, tracker.get_slot("service_request_kind") or "callback", language),
+            "summary": tracker.get_slot("service_request_summary") or "",
+            "method_text": pick(CONTACT_METHODS, tracker.get_slot("contact_method") or "call", language),
+            "window_text": window_text(tracker.get_slot("contact_window"), language),
+            "mobile_masked": mask_mobile(tracker.get_slot("contact_mobile") or ""),
+        },
     )
+
+
+# The request goes to the hub, not to the lending core: its submit action is a class of its own.
+SERVICE_REQUEST = Journey(
+    form=FORM,
+    slots=(
+        "service_request_kind",
+        "service_request_summary",
+        "contact_method",
+        "contact_window",
+        "contact_mobile",
+        "contact_consent",
+    ),
+    kept=("service_request_context", "contact_window_options"),
+    action="action_submit_service_request",
+    summary=service_request_summary,
+    responses=("utter_service_request_summary", "utter_service_request_submitting"),
+)
+SERVICE_REQUEST_STATUS = Journey(
+    form=STATUS_FORM,
+    slots=("service_request_number",),
+    action="action_check_service_request",
+    responses=("utter_service_request_number_needed", "utter_checking_service_request"),
+    label={"zh": "服务请求进度查询", "en": "service request status"},
+)
+OWN_SLOTS = frozenset((*SERVICE_REQUEST.forgotten, *SERVICE_REQUEST_STATUS.forgotten))
 
 
 def service_request_payload(tracker: Tracker) -> dict[str, Any]:

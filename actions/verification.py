@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -58,10 +59,11 @@ def is_verified(tracker: Tracker, *, moving_money: bool = False, now: dt.datetim
     return False
 
 
-def verification_of(tracker: Tracker) -> Verification:
-    """How the lending core can check this customer's verification: the code, when one was confirmed here."""
-    if tracker.get_slot("verified_by") in ("otp", CHANNEL_BINDING) and tracker.get_slot("verification_id"):
-        return OtpVerification(verification_id=tracker.get_slot("verification_id"))
+def verification_of(slots: Mapping[str, Any]) -> Verification:
+    """How the lending core can check this customer's verification (from the tracker's slots): the code, when one
+    was confirmed here."""
+    if slots.get("verified_by") in ("otp", CHANNEL_BINDING) and slots.get("verification_id"):
+        return OtpVerification(verification_id=slots["verification_id"])
     return ChannelVerification()
 
 
