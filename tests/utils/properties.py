@@ -9,6 +9,7 @@ must carry the project's error shape (docs/contracts.md): ``{"error": {"code": s
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import schemathesis
@@ -39,8 +40,8 @@ def config() -> schemathesis.Config:
     return schemathesis.Config.from_dict(PROPERTY_CONFIG)
 
 
-def assert_error_shape(response: schemathesis.Response) -> None:
-    """A 4xx answer is the project's one error shape (docs/contracts.md)."""
+def assert_error_shape(response: schemathesis.Response, codes: Collection[str] | None = None) -> None:
+    """A 4xx answer is the project's one error shape (docs/contracts.md), with one of `codes` when given."""
     if not 400 <= response.status_code < 500:
         return
     try:
@@ -55,9 +56,13 @@ def assert_error_shape(response: schemathesis.Response) -> None:
     assert set(error) <= {"code", "message", "details"}, body
     if "details" in error:
         assert isinstance(error["details"], dict), body
+    if codes is not None:
+        assert error["code"] in codes, f"undocumented error code: {body!r}"
 
 
-def check_response(case: schemathesis.Case, response: schemathesis.Response) -> None:
+def check_response(
+    case: schemathesis.Case, response: schemathesis.Response, codes: Collection[str] | None = None
+) -> None:
     """No server error (schemathesis' own check, with its reproduction) and the error shape on every 4xx."""
     case.validate_response(response, checks=[not_a_server_error])
-    assert_error_shape(response)
+    assert_error_shape(response, codes)
