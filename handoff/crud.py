@@ -113,9 +113,18 @@ async def get_message_by_client_id(
     return result.scalar_one_or_none()
 
 
+INTEGER_MAX = 2**31 - 1
+"""The largest value an INTEGER column (sequence numbers, serial ids) holds: a larger one sent to PostgreSQL is an
+out-of-range error, so look-ups answer "nothing" for it instead of asking."""
+
+
 async def list_messages_after(
     session: AsyncSession, *, conversation_id: str, after_seq: int, limit: int = 500
 ) -> Sequence[Message]:
+    """The messages after ``after_seq``; a cursor past any sequence the column can hold reads nothing (it is not
+    sent to the database, where it would overflow the INTEGER and fail the request)."""
+    if after_seq >= INTEGER_MAX:
+        return []
     result = await session.execute(
         select(Message)
         .where(Message.conversation_id == conversation_id, Message.seq > after_seq)

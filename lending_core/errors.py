@@ -31,6 +31,18 @@ class ValidationFailed(LendingError):
     code, status_code, default_message = "validation_error", 422, "request is not valid"
 
 
+class InvalidBody(LendingError):
+    """The request body cannot be read (not UTF-8, or not the declared content type)."""
+
+    code, status_code, default_message = "invalid_body", 400, "the request body cannot be read"
+
+
+class MethodNotAllowed(LendingError):
+    """The path does not take this HTTP method."""
+
+    code, status_code, default_message = "method_not_allowed", 405, "method not allowed"
+
+
 class Unauthorized(LendingError):
     """The caller did not present a valid X-Api-Key."""
 

@@ -17,7 +17,15 @@ from lending_core.api.routes import applications, customers, health, verificatio
 from lending_core.clock import Clock, SystemClock
 from lending_core.config import Settings, get_settings
 from lending_core.db import create_engine_for, create_sessionmaker
-from lending_core.errors import LendingError, NotFound, Unauthorized, ValidationFailed, error_table_markdown
+from lending_core.errors import (
+    InvalidBody,
+    LendingError,
+    MethodNotAllowed,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+    error_table_markdown,
+)
 
 DESCRIPTION = """Reference lending core of the SME credit assistant: credit lines, applications, drawdowns,
 repayments and renewals without principal repayment. Amounts are decimal strings in yuan ("500000.00").
@@ -62,6 +70,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return _error_response(NotFound())
         if exc.status_code == 401:
             return _error_response(Unauthorized())
+        if exc.status_code == 400:  # FastAPI's "There was an error parsing the body"
+            return _error_response(InvalidBody())
+        if exc.status_code == 405:
+            return _error_response(MethodNotAllowed())
         body = {"error": {"code": "http_error", "message": str(exc.detail), "details": {}}}
         return JSONResponse(status_code=exc.status_code, content=body)
 

@@ -1,19 +1,24 @@
-"""Typed FastAPI dependencies: settings, clock, database session, caller, idempotency key."""
+"""Typed FastAPI dependencies: settings, clock, database session, caller, idempotency key, idempotent call."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lending_core.api.responses import stored_response
 from lending_core.clock import Clock
 from lending_core.config import LendingRules, Settings
 from lending_core.errors import IdempotencyKeyRequired, Unauthorized
+from lending_core.services.idempotency import run_idempotent
 
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,200}$")
 
@@ -67,3 +72,45 @@ def require_idempotency_key(
 
 
 IdempotencyKeyDep = Annotated[str, Depends(require_idempotency_key)]
+
+
+@dataclass(frozen=True)
+class IdempotentCall:
+    """What an idempotent endpoint needs to run its operation once per key (services/idempotency.py)."""
+
+    session: AsyncSession
+    clock: Clock
+    caller: str
+    key: str
+
+    async def respond(
+        self,
+        *,
+        endpoint: str,
+        body: BaseModel,
+        operation: Callable[[], Awaitable[BaseModel]],
+        status_code: int = 201,
+    ) -> JSONResponse:
+        """Run `operation` (or replay its stored answer) for `endpoint` ("POST /path", without the /api/v1
+        prefix: the records are keyed on it) and answer with the stored status, body and Idempotent-Replayed."""
+        stored = await run_idempotent(
+            session=self.session,
+            caller=self.caller,
+            endpoint=endpoint,
+            key=self.key,
+            payload=body.model_dump(mode="json"),
+            now=self.clock.now(),
+            status_code=status_code,
+            operation=operation,
+        )
+        return stored_response(stored)
+
+
+def get_idempotent_call(
+    session: SessionDep, clock: ClockDep, caller: CallerDep, idempotency_key: IdempotencyKeyDep
+) -> IdempotentCall:
+    """The caller is authenticated (401) before the Idempotency-Key is checked (400), as on every endpoint."""
+    return IdempotentCall(session=session, clock=clock, caller=caller, key=idempotency_key)
+
+
+IdempotentDep = Annotated[IdempotentCall, Depends(get_idempotent_call)]

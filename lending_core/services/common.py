@@ -1,10 +1,17 @@
-"""Look-ups, number generation and the verification check shared by the services."""
+"""Look-ups, number generation, the verification check and the opening steps shared by the services.
+
+Concurrency: every writer on a customer's lending rows opens with `lock_for_writing`, which takes the row locks
+(SELECT ... FOR UPDATE, held until the transaction ends) in one order: the credit line, then the loan. Two
+writers on one line therefore queue on the line's row (a drawdown and a repayment can never both read the same
+used amount, so the limit holds) and never wait on each other in opposite orders (no deadlock).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, overload
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,3 +88,55 @@ async def require_verified(
         or record.verified_until <= now
     ):
         raise CustomerNotVerified("the verification is missing, expired or not for this customer")
+
+
+@overload
+async def lock_for_writing(
+    *,
+    session: AsyncSession,
+    customer_id: str,
+    verification: OtpVerification | ChannelVerification | None,
+    now: dt.datetime,
+    loan_number: str,
+    account_id: str | None = None,
+    check_request: Callable[[], None] | None = None,
+) -> tuple[CreditLine, Loan]: ...
+
+
+@overload
+async def lock_for_writing(
+    *,
+    session: AsyncSession,
+    customer_id: str,
+    verification: OtpVerification | ChannelVerification | None,
+    now: dt.datetime,
+    loan_number: None = None,
+    account_id: str | None = None,
+    check_request: Callable[[], None] | None = None,
+) -> tuple[CreditLine, None]: ...
+
+
+async def lock_for_writing(
+    *,
+    session: AsyncSession,
+    customer_id: str,
+    verification: OtpVerification | ChannelVerification | None,
+    now: dt.datetime,
+    loan_number: str | None = None,
+    account_id: str | None = None,
+    check_request: Callable[[], None] | None = None,
+) -> tuple[CreditLine, Loan | None]:
+    """The opening steps of a writer, in this order (so the first failing step names the error): the customer
+    (customer_not_found), its verification (customer_not_verified), `check_request` (the request's own rules,
+    refused before any lock is taken), the settlement account `account_id` (account_not_found), then the credit
+    line and the loan `loan_number`, each locked until the transaction ends (line first, see the module)."""
+    await get_customer(session=session, customer_id=customer_id)
+    await require_verified(session=session, customer_id=customer_id, verification=verification, now=now)
+    if check_request is not None:
+        check_request()
+    if account_id is not None:
+        await get_account(session=session, customer_id=customer_id, account_id=account_id)
+    line = await get_credit_line(session=session, customer_id=customer_id, lock=True)
+    if loan_number is None:
+        return line, None
+    return line, await get_loan(session=session, customer_id=customer_id, loan_number=loan_number, lock=True)

@@ -1,8 +1,9 @@
 """Credit line, drawdown, repayment and renewal rules (figures from LendingRules, docs/product_rules.md).
 
 Interest follows lending_core.money: actual/360 on the outstanding principal, rounded to the fen
-(ROUND_HALF_UP) when settled. Writers lock the credit line row first, then the loan row, so concurrent
-drawdowns and repayments on one line are serialised and can never exceed the limit.
+(ROUND_HALF_UP) when settled. Writers open with services.common.lock_for_writing, which locks the credit line row
+first, then the loan row, so concurrent drawdowns and repayments on one line are serialised and can never exceed
+the limit.
 """
 
 from __future__ import annotations
@@ -40,14 +41,7 @@ from lending_core.schemas import (
     RepaymentOut,
     ReviewState,
 )
-from lending_core.services.common import (
-    get_account,
-    get_credit_line,
-    get_customer,
-    get_loan,
-    new_number,
-    require_verified,
-)
+from lending_core.services.common import get_credit_line, get_customer, get_loan, lock_for_writing, new_number
 
 Verification = OtpVerification | ChannelVerification
 
@@ -187,14 +181,21 @@ async def drawdown(
 ) -> DrawdownOut:
     """Draw `amount` from the line into a new loan (the line row stays locked until commit)."""
     now, today = clock.now(), clock.today()
-    await get_customer(session=session, customer_id=customer_id)
-    await require_verified(session=session, customer_id=customer_id, verification=verification, now=now)
-    if term_months not in rules.loan_terms_months:
-        raise ValidationFailed("term_months is not offered", allowed=list(rules.loan_terms_months))
-    if amount < rules.drawdown_min:
-        raise AmountOutOfRange(f"the minimum drawdown is {rules.drawdown_min}", minimum=f"{rules.drawdown_min:.2f}")
-    account = await get_account(session=session, customer_id=customer_id, account_id=account_id)
-    line = await get_credit_line(session=session, customer_id=customer_id, lock=True)
+
+    def check_request() -> None:
+        if term_months not in rules.loan_terms_months:
+            raise ValidationFailed("term_months is not offered", allowed=list(rules.loan_terms_months))
+        if amount < rules.drawdown_min:
+            raise AmountOutOfRange(f"the minimum drawdown is {rules.drawdown_min}", minimum=f"{rules.drawdown_min:.2f}")
+
+    line, _ = await lock_for_writing(
+        session=session,
+        customer_id=customer_id,
+        verification=verification,
+        now=now,
+        account_id=account_id,
+        check_request=check_request,
+    )
     check_line_usable(line, today)
     available = line.limit_amount - line.used_amount
     if amount > available:
@@ -217,7 +218,7 @@ async def drawdown(
         number=await new_number(session=session, prefix="LN", model=Loan),
         customer_id=customer_id,
         credit_line_id=line.id,
-        account_id=account.id,
+        account_id=account_id,
         principal=amount,
         annual_rate=line.annual_rate,
         start_date=today,
@@ -239,7 +240,7 @@ async def drawdown(
         annual_rate=loan.annual_rate,
         start_date=loan.start_date,
         maturity_date=loan.maturity_date,
-        account_id=account.id,
+        account_id=account_id,
         available_after=line.limit_amount - line.used_amount,
     )
 
@@ -261,11 +262,14 @@ async def repay(
 ) -> RepaymentOut:
     """Repay interest first, then principal; `pay_all` pays the payoff amount of today."""
     now, today = clock.now(), clock.today()
-    await get_customer(session=session, customer_id=customer_id)
-    await require_verified(session=session, customer_id=customer_id, verification=verification, now=now)
-    account = await get_account(session=session, customer_id=customer_id, account_id=account_id)
-    line = await get_credit_line(session=session, customer_id=customer_id, lock=True)
-    loan = await get_loan(session=session, customer_id=customer_id, loan_number=loan_number, lock=True)
+    line, loan = await lock_for_writing(
+        session=session,
+        customer_id=customer_id,
+        verification=verification,
+        now=now,
+        account_id=account_id,
+        loan_number=loan_number,
+    )
     settle_interest(loan, today, rules)
     owed = loan.outstanding_principal + loan.interest_accrued
     pay = owed if pay_all else amount
@@ -282,7 +286,7 @@ async def repay(
     repayment = Repayment(
         number=await new_number(session=session, prefix="RP", model=Repayment),
         loan_number=loan.number,
-        account_id=account.id,
+        account_id=account_id,
         amount=pay,
         interest_paid=interest_paid,
         principal_paid=principal_paid,
@@ -388,10 +392,9 @@ async def renew(
 ) -> RenewalOut:
     """Renew without repaying principal: extend the maturity, or record a manual review; refuse if declined."""
     now, today = clock.now(), clock.today()
-    await get_customer(session=session, customer_id=customer_id)
-    await require_verified(session=session, customer_id=customer_id, verification=verification, now=now)
-    line = await get_credit_line(session=session, customer_id=customer_id, lock=True)
-    loan = await get_loan(session=session, customer_id=customer_id, loan_number=loan_number, lock=True)
+    line, loan = await lock_for_writing(
+        session=session, customer_id=customer_id, verification=verification, now=now, loan_number=loan_number
+    )
     assessment = await assess_renewal(session=session, loan=loan, line=line, today=today, rules=rules)
     if assessment.decision == "declined":
         raise NotEligible(decision="declined", reasons=assessment.reasons, loan_number=loan.number)

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import agents, crud, outbox
 from handoff.api.deps import (
@@ -360,15 +361,21 @@ async def create_canned_reply(body: CannedReplyIn, staff: SupervisorWrite, sessi
         return _canned_out(row)
 
 
+async def _canned_reply(session: AsyncSession, reply_id: int) -> CannedReply:
+    """The canned reply, or 404 canned_reply_not_found (also for an id past what the id column holds)."""
+    row = await session.get(CannedReply, reply_id) if 0 < reply_id <= crud.INTEGER_MAX else None
+    if row is None:
+        raise NotFound("No such canned reply.", code="canned_reply_not_found")
+    return row
+
+
 @router.put("/canned-replies/{reply_id}", response_model=CannedReplyOut)
 async def update_canned_reply(
     reply_id: int, body: CannedReplyIn, staff: SupervisorWrite, sessions: SessionsDep
 ) -> CannedReplyOut:
     _check_skill(body.skill)
     async with sessions() as session:
-        row = await session.get(CannedReply, reply_id)
-        if row is None:
-            raise NotFound("No such canned reply.", code="canned_reply_not_found")
+        row = await _canned_reply(session, reply_id)
         for field, value in body.model_dump().items():
             setattr(row, field, value)
         row.updated_by = staff.id
@@ -379,9 +386,7 @@ async def update_canned_reply(
 @router.delete("/canned-replies/{reply_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_canned_reply(reply_id: int, _staff: SupervisorWrite, sessions: SessionsDep) -> Response:
     async with sessions() as session:
-        row = await session.get(CannedReply, reply_id)
-        if row is None:
-            raise NotFound("No such canned reply.", code="canned_reply_not_found")
+        row = await _canned_reply(session, reply_id)
         await session.delete(row)
         await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,11 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from lending_core.api.deps import CallerDep, ClockDep, IdempotencyKeyDep, SessionDep, SettingsDep
-from lending_core.api.responses import errors, stored_response
+from lending_core.api.deps import CallerDep, ClockDep, IdempotentDep, SessionDep, SettingsDep
+from lending_core.api.responses import errors
 from lending_core.schemas import ApplicationCreated, ApplicationIn, ApplicationOut
 from lending_core.services.applications import get_application, submit_application
-from lending_core.services.idempotency import run_idempotent
 
 router = APIRouter(tags=["applications"])
 
@@ -28,20 +27,13 @@ async def post_application(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKeyDep,
+    idempotent: IdempotentDep,
 ) -> JSONResponse:
-    stored = await run_idempotent(
-        session=session,
-        caller=caller,
+    return await idempotent.respond(
         endpoint="POST /applications",
-        key=idempotency_key,
-        payload=body.model_dump(mode="json"),
-        now=clock.now(),
-        status_code=201,
+        body=body,
         operation=lambda: submit_application(session=session, body=body, settings=settings, clock=clock),
     )
-    return stored_response(stored)
 
 
 @router.get(

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from lending_core.api.deps import CallerDep, ClockDep, IdempotencyKeyDep, RulesDep, SessionDep
-from lending_core.api.responses import errors, stored_response
+from lending_core.api.deps import CallerDep, ClockDep, IdempotentDep, RulesDep, SessionDep
+from lending_core.api.responses import errors
 from lending_core.models import SettlementAccount
 from lending_core.schemas import (
     AccountManagerOut,
@@ -29,7 +29,6 @@ from lending_core.schemas import (
 )
 from lending_core.services import lending
 from lending_core.services.common import get_customer
-from lending_core.services.idempotency import run_idempotent
 
 router = APIRouter(prefix="/customers/{customer_id}", tags=["customers"])
 
@@ -119,17 +118,11 @@ async def post_drawdown(
     session: SessionDep,
     clock: ClockDep,
     rules: RulesDep,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKeyDep,
+    idempotent: IdempotentDep,
 ) -> JSONResponse:
-    stored = await run_idempotent(
-        session=session,
-        caller=caller,
+    return await idempotent.respond(
         endpoint=f"POST /customers/{customer_id}/drawdowns",
-        key=idempotency_key,
-        payload=body.model_dump(mode="json"),
-        now=clock.now(),
-        status_code=201,
+        body=body,
         operation=lambda: lending.drawdown(
             session=session,
             customer_id=customer_id,
@@ -141,7 +134,6 @@ async def post_drawdown(
             clock=clock,
         ),
     )
-    return stored_response(stored)
 
 
 @router.post(
@@ -158,17 +150,11 @@ async def post_repayment(
     session: SessionDep,
     clock: ClockDep,
     rules: RulesDep,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKeyDep,
+    idempotent: IdempotentDep,
 ) -> JSONResponse:
-    stored = await run_idempotent(
-        session=session,
-        caller=caller,
+    return await idempotent.respond(
         endpoint=f"POST /customers/{customer_id}/loans/{loan_number}/repayments",
-        key=idempotency_key,
-        payload=body.model_dump(mode="json"),
-        now=clock.now(),
-        status_code=201,
+        body=body,
         operation=lambda: lending.repay(
             session=session,
             customer_id=customer_id,
@@ -181,7 +167,6 @@ async def post_repayment(
             clock=clock,
         ),
     )
-    return stored_response(stored)
 
 
 @router.get(
@@ -216,17 +201,11 @@ async def post_renewal(
     session: SessionDep,
     clock: ClockDep,
     rules: RulesDep,
-    caller: CallerDep,
-    idempotency_key: IdempotencyKeyDep,
+    idempotent: IdempotentDep,
 ) -> JSONResponse:
-    stored = await run_idempotent(
-        session=session,
-        caller=caller,
+    return await idempotent.respond(
         endpoint=f"POST /customers/{customer_id}/loans/{loan_number}/renewals",
-        key=idempotency_key,
-        payload=body.model_dump(mode="json"),
-        now=clock.now(),
-        status_code=201,
+        body=body,
         operation=lambda: lending.renew(
             session=session,
             customer_id=customer_id,
@@ -236,4 +215,3 @@ async def post_renewal(
             clock=clock,
         ),
     )
-    return stored_response(stored)
