@@ -22,6 +22,18 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable, machine-readable (docs/contracts.md lists them)")
+    message: str
+    details: dict[str, Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every JSON answer of the hub (docs/contracts.md), 422 included."""
+
+    error: ErrorDetail
+
+
 class ConversationCreate(StrictModel):
     channel: Literal["web", "wechat", "wecom", "h5"] = "web"
     language: Language | None = None

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -45,6 +46,7 @@ from handoff.queue import AgentQueue, QueueTimings
 from handoff.rasa import RasaClient, rasa_urls
 from handoff.realtime import Broker
 from handoff.requests import ServiceRequestService
+from handoff.schemas import ErrorResponse
 from handoff.suggestions import SuggestionClient
 from handoff.workspace import Workspace
 
@@ -179,6 +181,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(widget.router)
     pages.mount_static(app)
     _install_error_handlers(app)
+    _document_the_error_shape(app)
     return app
 
 
@@ -238,6 +241,27 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = "; ".join(f"{f['field']}: {f['problem']}" for f in fields)
         error = {"code": "validation_error", "message": message, "details": {"fields": fields}}
         return JSONResponse({"error": error}, status_code=422)
+
+
+def _document_the_error_shape(app: FastAPI) -> None:
+    """FastAPI documents its own ``{"detail": [...]}`` body for 422; the hub answers ``{"error": ...}`` (the
+    handler above), so the OpenAPI document says that instead."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            shape = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(shape.pop("$defs", {}))
+            schemas["HTTPValidationError"] = shape
+            schemas.pop("ValidationError", None)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the document
 
 
 class BodySizeLimit:

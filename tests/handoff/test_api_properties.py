@@ -156,3 +156,10 @@ def test_a_canned_reply_id_past_the_id_column_is_not_found(hub: Service, credent
     )
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "canned_reply_not_found"
+
+
+def test_the_document_gives_422_the_error_shape_the_hub_answers() -> None:
+    schemas = OPENAPI["components"]["schemas"]
+    assert schemas["HTTPValidationError"]["required"] == ["error"]
+    assert schemas["ErrorDetail"]["required"] == ["code", "message"]
+    assert "ValidationError" not in schemas  # FastAPI's {"detail": [...]} is not what the hub sends
