@@ -22,6 +22,7 @@ from actions.forms import (
     reset_form_events,
 )
 from actions.handoff import hand_off, hand_off_core_failure
+from actions.journey import mark_step
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.normalize import (
     NormalizationError,
@@ -204,6 +205,7 @@ class ActionSubmitLoanApplication(Action):
         if not tracker.get_slot("confirmed"):
             if tracker.get_slot("credit_check_consent") is not False:
                 dispatcher.utter_message(response="utter_not_submitted")
+            mark_step(dispatcher, "loan_application_form", "cancelled")
             return reset_form_events("loan_application_form")
         language = language_of(tracker)
         try:
@@ -229,6 +231,7 @@ class ActionSubmitLoanApplication(Action):
             application_number=submitted.application_number,
             status_text=pick(STATES, submitted.status, language),
         )
+        mark_step(dispatcher, "loan_application_form", "confirmed")
         completed(dispatcher)
         return reset_form_events("loan_application_form")
 

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.applications import application_summary
 from actions.drawdowns import drawdown_summary
+from actions.journey import active_form, mark_step
 from actions.renewals import renewal_summary
 from actions.repayments import repayment_summary
 from actions.service_requests import service_request_summary
@@ -34,4 +35,5 @@ class ActionAskConfirmed(Action):
         summary = SUMMARIES.get(tracker.active_loop.get("name") or "")
         if summary is not None:
             await summary(dispatcher, tracker)
+            mark_step(dispatcher, active_form(tracker), "summary")
         return []

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import language_of, reset_form_events
+from actions.journey import active_form, mark_step
 
 SUPPORTED_LANGUAGES = ("zh", "en")
 LANGUAGE_SWITCHED = {"zh": "好的，接下来我用中文为您服务。", "en": "Sure, I'll continue in English."}
@@ -111,4 +112,5 @@ class ActionCancelForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(response="utter_cancelled")
+        mark_step(dispatcher, active_form(tracker), "cancelled")
         return [ActiveLoop(None), *reset_form_events()]

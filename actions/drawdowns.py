@@ -14,6 +14,7 @@ from actions import services
 from actions.accounts import AskAccount, account_label, validate_account
 from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
+from actions.journey import mark_step
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.normalize import NormalizationError, parse_amount
 from actions.products import DRAWDOWN_MIN, validate_term
@@ -144,6 +145,7 @@ class ActionSubmitDrawdown(Action):
             return hand_off(dispatcher, tracker, str(tracker.get_slot("handoff_reason")))
         if not tracker.get_slot("confirmed"):
             dispatcher.utter_message(response="utter_not_submitted")
+            mark_step(dispatcher, "drawdown_form", "cancelled")
             return reset_form_events("drawdown_form")
         language = language_of(tracker)
         try:
@@ -166,5 +168,6 @@ class ActionSubmitDrawdown(Action):
             maturity_date=done.maturity_date.isoformat(),
             available_text=money_text(done.available_after, language),
         )
+        mark_step(dispatcher, "drawdown_form", "confirmed")
         completed(dispatcher)
         return reset_form_events("drawdown_form")

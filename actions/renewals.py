@@ -14,6 +14,7 @@ from actions import services
 from actions.accounts import AskLoan, match_loan, open_loans
 from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
+from actions.journey import mark_step
 from actions.lending_client import CoreRejected, CoreUnavailable
 from actions.texts import reasons_text
 from actions.verification import VerifiedFormValidation, verification_of
@@ -97,6 +98,7 @@ class ActionSubmitRenewal(Action):
             return reset_form_events("renewal_form")
         if not tracker.get_slot("confirmed"):
             dispatcher.utter_message(response="utter_not_submitted")
+            mark_step(dispatcher, "renewal_form", "cancelled")
             return reset_form_events("renewal_form")
         language = language_of(tracker)
         try:
@@ -119,6 +121,7 @@ class ActionSubmitRenewal(Action):
             return reset_form_events("renewal_form")
         if result.decision == "manual_review":
             dispatcher.utter_message(response="utter_renewal_manual_review", renewal_number=result.renewal_number)
+            mark_step(dispatcher, "renewal_form", "confirmed")
             details = {"renewal_number": result.renewal_number, "reasons": result.reasons}
             # The renewal's answers are forgotten first; the service request it starts keeps what it needs.
             return [
@@ -131,5 +134,6 @@ class ActionSubmitRenewal(Action):
             new_maturity=str(result.new_maturity_date),
             renewal_number=result.renewal_number,
         )
+        mark_step(dispatcher, "renewal_form", "confirmed")
         completed(dispatcher)
         return reset_form_events("renewal_form")

@@ -14,6 +14,7 @@ from actions import services
 from actions.accounts import AskAccount, AskLoan, account_label, match_loan, open_loans, validate_account
 from actions.forms import completed, core_rejected_events, idempotency_key, language_of, reset_form_events
 from actions.handoff import hand_off, hand_off_core_failure
+from actions.journey import mark_step
 from actions.lending_client import CoreRejected, CoreUnavailable, Loan
 from actions.normalize import NormalizationError, is_all_amount, parse_amount
 from actions.texts import money_text
@@ -152,6 +153,7 @@ class ActionSubmitRepayment(Action):
             return hand_off(dispatcher, tracker, str(tracker.get_slot("handoff_reason")))
         if not tracker.get_slot("confirmed"):
             dispatcher.utter_message(response="utter_not_submitted")
+            mark_step(dispatcher, "repayment_form", "cancelled")
             return reset_form_events("repayment_form")
         language = language_of(tracker)
         amount = tracker.get_slot("repayment_amount")
@@ -183,5 +185,6 @@ class ActionSubmitRepayment(Action):
                 principal_text=money_text(done.principal_paid, language),
                 outstanding_text=money_text(done.outstanding_after, language),
             )
+        mark_step(dispatcher, "repayment_form", "confirmed")
         completed(dispatcher)
         return reset_form_events("repayment_form")
