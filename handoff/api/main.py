@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from businesshours import BusinessHours
 from handoff.agents import SessionCache
 from handoff.api.routes import (
+    analytics,
     channels,
     console,
     console_ws,
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.include_router(conversations.router)
     app.include_router(websocket.router)
     app.include_router(console.router)
+    app.include_router(analytics.router)
     app.include_router(console_ws.router)
     app.include_router(inbox.router)
     app.include_router(platform.router)
