@@ -40,9 +40,11 @@ def serve(host: str, port: int, workers: int) -> None:
     replicas like hubs on several machines."""
     import uvicorn
 
+    import servicemetrics
     from handoff.api.main import create_app
 
     get_settings()  # refuse bad settings here, once, before any worker starts
+    servicemetrics.prepare_workers("hub", workers)  # before the workers import prometheus_client
     # Workers are new processes that never run main(): uvicorn configures their logging from this, so the hub's
     # own INFO lines (handoff.*) reach the output from every worker, as from a single process.
     log_config: dict[str, Any] = {

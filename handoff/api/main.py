@@ -28,6 +28,7 @@ from handoff.api.routes import (
     conversations,
     health,
     inbox,
+    metrics,
     pages,
     platform,
     websocket,
@@ -48,6 +49,7 @@ from handoff.realtime import Broker
 from handoff.requests import ServiceRequestService
 from handoff.suggestions import SuggestionClient
 from handoff.workspace import Workspace
+from servicemetrics import HttpMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMetrics, service="hub")
     if settings.widget_origins:
         # Only the customer API; staff pages and their cookies stay same-origin (their CSRF and Origin checks).
         app.add_middleware(
@@ -169,6 +172,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             max_age=600,
         )
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(conversations.router)
     app.include_router(websocket.router)
     app.include_router(console.router)
