@@ -128,25 +128,28 @@ async def containment(session: AsyncSession, filters: Filters) -> dict[str, Tabl
         "channel": Conversation.channel,
         "language": func.coalesce(Conversation.language, "unknown"),
     }
-    base = select(
-        *(expression.label(name) for name, expression in keys.items()), outcome, Conversation.id.label("id")
-    ).where(_in_range(Conversation.created_at, filters), Conversation.last_seq > 0, *_conversation_filters(filters))
-    inner = base.subquery()
-    tables: dict[str, Table] = {}
-    for name in keys:
-        column = inner.c[name]
-        query = select(column, inner.c.outcome, func.count().label("n")).group_by(column, inner.c.outcome)
-        grouped: dict[Any, Counter[str]] = defaultdict(Counter)
-        for key, kind, count in (await session.execute(query)).all():
-            grouped[key][kind] = int(count)
-        if name == "day":
-            for day in filters.days():
-                grouped.setdefault(day.isoformat(), Counter())
-        if name == "hour":
-            for hour in range(24):
-                grouped.setdefault(hour, Counter())
-        tables[f"containment_by_{name}"] = [_containment_row(name, key, grouped[key]) for key in sorted(grouped)]
-    return tables
+    # One pass over the range's conversations, grouped by every key at once; the four tables are sums of it.
+    labelled = [expression.label(name) for name, expression in keys.items()]
+    inner = (
+        select(*labelled, outcome)
+        .where(_in_range(Conversation.created_at, filters), Conversation.last_seq > 0, *_conversation_filters(filters))
+        .subquery()
+    )
+    columns = [inner.c[name] for name in keys]
+    query = select(*columns, inner.c.outcome, func.count().label("n")).group_by(*columns, inner.c.outcome)
+    grouped: dict[str, dict[Any, Counter[str]]] = {name: defaultdict(Counter) for name in keys}
+    for row in (await session.execute(query)).all():
+        kind, count = row[len(keys)], int(row[len(keys) + 1])
+        for index, name in enumerate(keys):
+            grouped[name][row[index]][kind] += count
+    for day in filters.days():
+        grouped["day"].setdefault(day.isoformat(), Counter())
+    for hour in range(24):
+        grouped["hour"].setdefault(hour, Counter())
+    return {
+        f"containment_by_{name}": [_containment_row(name, key, counts[key]) for key in sorted(counts)]
+        for name, counts in grouped.items()
+    }
 
 
 def _containment_row(name: str, key: Any, counts: Counter[str]) -> Row:
