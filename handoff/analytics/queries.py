@@ -199,15 +199,17 @@ async def funnels(session: AsyncSession, filters: Filters) -> dict[str, Table]:
     markers = (
         select(Message.conversation_id, form.label("form"), step.label("step"))
         .distinct()
-        .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
             Message.sender == "bot",
             Message.custom.is_not(None),
             _in_range(Message.created_at, filters),
             form.is_not(None),
-            *_conversation_filters(filters),
         )
     )
+    if _conversation_filters(filters):  # the conversation is read only when a filter needs it
+        markers = markers.join(Conversation, Conversation.id == Message.conversation_id).where(
+            *_conversation_filters(filters)
+        )
     seen: dict[str, dict[str, set[str]]] = {journey: defaultdict(set) for journey in JOURNEYS}
     for conversation_id, journey, marker in (await session.execute(markers)).all():
         if journey in seen and marker:
