@@ -18,7 +18,7 @@ empty :=
 space := $(empty) $(empty)
 RASA_LOCAL_URLS := $(subst $(space),$(comma),$(foreach port,$(shell seq 5005 $$((5004 + $(REPLICAS)))),http://127.0.0.1:$(port)))
 
-.PHONY: help install run test train index migrate seed-demo lint typecheck pytest rasa-test eval-nlu bench soak lock clean
+.PHONY: help install run test train index migrate seed-demo demo-data lint typecheck pytest rasa-test eval-nlu bench soak lock clean
 
 help:
 	@echo "make run    install what is missing, train if bot/ changed, start everything (Ctrl-C stops it)"
@@ -53,6 +53,11 @@ migrate: install
 # outside ENVIRONMENT=development.
 seed-demo: migrate
 	@$(PY) -m handoff seed-demo --only-in-development
+
+# A month of conversations through the hub's own code (scripted assistant, manual clock) for the analytics
+# dashboard (/console/analytics/); development only. DAYS and PER_DAY change its size.
+demo-data: migrate
+	@$(PY) -m handoff seed-demo --month --days $(or $(DAYS),30) --per-day $(or $(PER_DAY),40)
 
 run: install train index migrate seed-demo
 	@BUSINESS_HOURS_FILE=$${BUSINESS_HOURS_FILE:-businesshours/around_the_clock.yaml} \

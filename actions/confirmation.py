@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.journeys import summarize
+from actions.markers import mark_step
 from actions.registry import journey_of
 
 
@@ -21,4 +22,5 @@ class ActionAskConfirmed(Action):
         journey = journey_of(tracker.active_loop.get("name"))
         if journey is not None:
             await summarize(dispatcher, tracker, journey)
+            mark_step(dispatcher, journey.form, "summary")
         return []

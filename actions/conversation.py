@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.forms import language_of, reset_form_events
+from actions.markers import active_form, mark_step
 from textkit.language import language_of as language_of_words
 
 SUPPORTED_LANGUAGES = ("zh", "en")
@@ -104,4 +105,5 @@ class ActionCancelForm(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(response="utter_cancelled")
+        mark_step(dispatcher, active_form(tracker), "cancelled")
         return [ActiveLoop(None), *reset_form_events()]

@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions import services
 from actions.forms import language_of
 from actions.handoff import hand_off
+from actions.markers import mark_gap
 
 logger = logging.getLogger(__name__)
 HUMAN_BUTTON = {
@@ -136,6 +137,7 @@ class ActionAnswerFaq(Action):
         if result.abstained or best is None:
             buttons = [*suggestion_buttons(result, language), HUMAN_BUTTON[language]]
             dispatcher.utter_message(response="utter_faq_not_sure", buttons=buttons)
+            mark_gap(dispatcher, "abstained")
             return []
         if best.topic in HANDOFF_TOPICS:
             return hand_off(dispatcher, tracker, "customer_request")
@@ -163,4 +165,5 @@ class ActionHandleFallback(Action):
             return []
         buttons = [*suggestion_buttons(result, language), HUMAN_BUTTON[language]]
         dispatcher.utter_message(response="utter_ask_rephrase", buttons=buttons)
+        mark_gap(dispatcher, "fallback")
         return [SlotSet("fallback_count", streak)]

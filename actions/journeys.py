@@ -32,6 +32,7 @@ from actions.forms import (
 )
 from actions.handoff import hand_off, hand_off_core_failure
 from actions.lending_client import CoreRejected, CoreUnavailable, CustomerNotVerified, LendingCoreClient
+from actions.markers import mark_step
 from actions.texts import REASONS, pick
 
 ResultT = TypeVar("ResultT")
@@ -172,6 +173,7 @@ class SubmitJourney(Action, ABC):
             return reset_form_events(journey.form)
         if journey.summary is not None and not tracker.get_slot("confirmed"):
             dispatcher.utter_message(response="utter_not_submitted")
+            mark_step(dispatcher, journey.form, "cancelled")
             return reset_form_events(journey.form)
         language = language_of(tracker)
         key = idempotency_key(tracker, submission.key_purpose)
@@ -188,6 +190,7 @@ class SubmitJourney(Action, ABC):
         done = submission.done(result, slots, language)
         for reply in done.replies:
             say(dispatcher, reply)
+        mark_step(dispatcher, journey.form, "confirmed")
         if done.hand_off is not None:
             # The journey's answers are forgotten first; what the person gets keeps what it needs.
             handed = hand_off(dispatcher, tracker, done.hand_off.reason, details=done.hand_off.details)

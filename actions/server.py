@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import hmac
 import logging
+import time
 from typing import Any
 
 from rasa_sdk.endpoint import create_app_for_serve
@@ -21,12 +22,14 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import HTTPResponse, Request, Sanic, response
 from sanic.worker.loader import AppLoader
 
+import servicemetrics
 from actions import services
+from actions.metrics import ACTION_CALLS, ACTION_LATENCY
 from actions.settings import get_action_settings
 
 logger = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Action-Token"
-OPEN_PATHS = frozenset({"/health", "/healthz", "/readyz", "/faq/search"})
+OPEN_PATHS = frozenset({"/health", "/healthz", "/readyz", "/faq/search", "/metrics"})
 MAX_QUERY_CHARS = 2000
 
 
@@ -38,6 +41,28 @@ def create_app() -> Sanic[Any, Any]:
     # The account managers' hours are read now, so a missing or broken file stops the server at start, not a
     # customer's service request later.
     services.business_hours()
+
+    async def start_timer(request: Request) -> None:
+        request.ctx.started = time.perf_counter()
+
+    app.register_middleware(start_timer, "request", priority=100)  # before the token check: refusals are timed too
+
+    @app.on_response
+    async def count(request: Request, answer: HTTPResponse) -> None:
+        started = getattr(request.ctx, "started", None)
+        if started is None:
+            return
+        seconds = time.perf_counter() - started
+        route = request.route.path if request.route else "unmatched"
+        servicemetrics.observe_request("actions", request.method, "/" + route.lstrip("/"), answer.status, seconds)
+        if request.path == "/webhook" and isinstance(request.json, dict):
+            action = str(request.json.get("next_action") or "unknown")[:64]
+            ACTION_CALLS.labels(action, str(answer.status)).inc()
+            ACTION_LATENCY.labels(action).observe(seconds)
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> HTTPResponse:
+        return response.raw(servicemetrics.exposition(), content_type=servicemetrics.CONTENT_TYPE)
 
     @app.on_request
     async def require_token(request: Request) -> HTTPResponse | None:
@@ -111,6 +136,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     settings = get_action_settings()
+    servicemetrics.prepare_workers("actions", args.workers)  # before Sanic starts its worker processes
     loader = AppLoader(factory=create_app)
     app = loader.load()
     workers = max(1, args.workers)

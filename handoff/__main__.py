@@ -40,9 +40,11 @@ def serve(host: str, port: int, workers: int) -> None:
     replicas like hubs on several machines."""
     import uvicorn
 
+    import servicemetrics
     from handoff.api.main import create_app
 
     get_settings()  # refuse bad settings here, once, before any worker starts
+    servicemetrics.prepare_workers("hub", workers)  # before the workers import prometheus_client
     # Workers are new processes that never run main(): uvicorn configures their logging from this, so the hub's
     # own INFO lines (handoff.*) reach the output from every worker, as from a single process.
     log_config: dict[str, Any] = {
@@ -125,7 +127,7 @@ async def _users(args: argparse.Namespace) -> None:
         await engine.dispose()
 
 
-def seed_demo(*, only_in_development: bool) -> None:
+def seed_demo(*, only_in_development: bool, month: bool = False, days: int = 30, per_day: int = 40) -> None:
     from handoff.demo import seed
 
     settings = get_settings()
@@ -134,7 +136,16 @@ def seed_demo(*, only_in_development: bool) -> None:
             print(f"no demo staff: ENVIRONMENT is {settings.environment}")
             return
         raise SystemExit("seed-demo creates users with published passwords: development only")
-    asyncio.run(seed(settings))
+    if not month:
+        asyncio.run(seed(settings))
+        return
+    from handoff.demo_month import seed_month
+
+    summary = asyncio.run(seed_month(settings, days=days, per_day=per_day))
+    print(
+        f"demo month: {summary.conversations} conversations, {summary.handoffs} handoffs, "
+        f"{summary.service_requests} service requests, {summary.ratings} ratings over the last {days} days"
+    )
 
 
 def main() -> None:
@@ -149,6 +160,9 @@ def main() -> None:
     run.add_argument("--workers", type=int, default=1, help="processes sharing the port (default 1)")
     demo = sub.add_parser("seed-demo", help="create the demo staff and canned replies (development only)")
     demo.add_argument("--only-in-development", action="store_true", help="outside development, skip quietly")
+    demo.add_argument("--month", action="store_true", help="also a month of conversations for the analytics dashboard")
+    demo.add_argument("--days", type=int, default=30)
+    demo.add_argument("--per-day", type=int, default=40, help="conversations on a working day (weekends fewer)")
     users = sub.add_parser("users", help="staff users of the console").add_subparsers(
         dest="users_command", required=True
     )
@@ -172,7 +186,7 @@ def main() -> None:
     elif args.command == "serve":
         serve(args.host, args.port, max(1, args.workers))
     elif args.command == "seed-demo":
-        seed_demo(only_in_development=args.only_in_development)
+        seed_demo(only_in_development=args.only_in_development, month=args.month, days=args.days, per_day=args.per_day)
     else:
         asyncio.run(_users(args))
 

@@ -39,7 +39,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handoff import crud, realtime, system_texts
+from handoff import crud, metrics, realtime, system_texts
 from handoff.config import Settings
 from handoff.crud import message_out
 from handoff.errors import NotFound, PayloadTooLarge, RateLimited, Unauthorized
@@ -321,6 +321,7 @@ class ConversationService:
             if existing is None:
                 raise
         else:
+            metrics.CUSTOMER_MESSAGES.labels("people" if status == "relayed" else "assistant").inc()
             await realtime.publish_to_conversation(
                 self.redis, conversation_id, MessageEvent.model_validate({"message": message_out(message)})
             )
@@ -353,9 +354,12 @@ class ConversationService:
             bot_replies = await self._answer_of_assistant(conversation.id, message, metadata)
         except AssistantError as exc:
             logger.warning("conversation %s: assistant unavailable (%s)", conversation.id, exc)
+            metrics.ASSISTANT_UNAVAILABLE.inc()
             message.status = "unanswered"
             await session.commit()
             return PostOutcome(message=message, replies=[], mode=conversation.mode, assistant_unavailable=True)
+        metrics.ASSISTANT_LATENCY.observe(time.perf_counter() - started)
+        metrics.ASSISTANT_REPLIES.inc(len(bot_replies))
         logger.info(
             "conversation %s seq %s answered in %.0f ms with %d replies",
             conversation.id,

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from businesshours import BusinessHours
-from handoff import crud, realtime, system_texts
+from handoff import crud, metrics, realtime, system_texts
 from handoff.agents import StaffIdentity
 from handoff.clock import Clock
 from handoff.config import Settings
@@ -248,6 +248,7 @@ class HandoffService:
         await session.flush()
         conversation.current_handoff_id = handoff.id
         conversation.language = language
+        metrics.HANDOFFS.labels(handoff.reason, "no" if outcome else "yes").inc()
         session.add(HandoffEvent(handoff_id=handoff.id, kind=outcome or "queued", detail={"skill": skill}))
         if outcome is None:
             conversation.mode = ConversationMode.QUEUED
@@ -850,6 +851,8 @@ class HandoffService:
             if handoff.status == HandoffStatus.ASSIGNED and handoff.agent_id == agent_id:
                 return  # recorded already
             handoff.status, handoff.agent_id, handoff.assigned_at = HandoffStatus.ASSIGNED, agent_id, now
+            if handoff.first_assigned_at is None:
+                metrics.QUEUE_WAIT.labels(handoff.requested_skill).observe((now - handoff.queued_at).total_seconds())
             handoff.first_assigned_at = handoff.first_assigned_at or now
             conversation.mode = ConversationMode.AGENT
             session.add(HandoffEvent(handoff_id=handoff.id, kind=kind, agent_id=agent_id, detail=detail))

@@ -46,8 +46,11 @@ def main(argv: list[str] | None = None) -> None:
     else:
         import uvicorn
 
+        import servicemetrics
+
         if not args.no_migrate:
             upgrade(settings)
+        servicemetrics.prepare_workers("lending-core", args.workers)
         uvicorn.run(
             "lending_core.api.app:create_app",
             factory=True,

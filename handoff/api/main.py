@@ -22,12 +22,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from businesshours import BusinessHours
 from handoff.agents import SessionCache
 from handoff.api.routes import (
+    analytics,
     channels,
     console,
     console_ws,
     conversations,
     health,
     inbox,
+    metrics,
     pages,
     platform,
     websocket,
@@ -49,6 +51,7 @@ from handoff.requests import ServiceRequestService
 from handoff.schemas import ErrorResponse
 from handoff.suggestions import SuggestionClient
 from handoff.workspace import Workspace
+from servicemetrics import HttpMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +162,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMetrics, service="hub")
     if settings.widget_origins:
         # Only the customer API; staff pages and their cookies stay same-origin (their CSRF and Origin checks).
         app.add_middleware(
@@ -170,9 +174,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             max_age=600,
         )
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(conversations.router)
     app.include_router(websocket.router)
     app.include_router(console.router)
+    app.include_router(analytics.router)
     app.include_router(console_ws.router)
     app.include_router(inbox.router)
     app.include_router(platform.router)

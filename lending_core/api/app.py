@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,6 +26,7 @@ from lending_core.errors import (
     ValidationFailed,
     error_table_markdown,
 )
+from servicemetrics import CONTENT_TYPE, HttpMetrics, exposition
 
 DESCRIPTION = """Reference lending core of the SME credit assistant: credit lines, applications, drawdowns,
 repayments and renewals without principal repayment. Amounts are decimal strings in yuan ("500000.00").
@@ -105,6 +106,13 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     install_error_handlers(app)
+    app.add_middleware(HttpMetrics, service="lending_core")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Requests by route and status, and their duration (summed over the workers)."""
+        return Response(exposition(), media_type=CONTENT_TYPE)
+
     app.include_router(health.router)
     for router in (applications.router, customers.router, verifications.router):
         app.include_router(router, prefix="/api/v1")

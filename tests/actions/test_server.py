@@ -49,3 +49,20 @@ async def test_the_probes_say_alive_and_ready_once_the_faq_index_is_loaded(actio
     assert search.status_code == 200
     assert alive.status_code == 200
     assert ready.status_code == 200 and ready.json() == {"status": "ready", "checks": {"faq_index": "ok"}}
+
+
+async def test_metrics_count_the_action_calls(action_server: Service) -> None:
+    def value(text: str, metric: str) -> float:
+        line = next((line for line in text.splitlines() if line.startswith(metric + " ")), None)
+        return float(line.split()[-1]) if line else 0.0
+
+    calls = 'actions_calls_total{action="action_dont_know",status="200"}'
+    async with httpx.AsyncClient(base_url=action_server.url) as client:
+        before = (await client.get("/metrics")).text
+        for _ in range(2):
+            await client.post("/webhook", json=CALL, headers={"X-Action-Token": ACTION_SERVER_TOKEN})
+        after = await client.get("/metrics")
+    assert after.status_code == 200 and after.headers["content-type"].startswith("text/plain")
+    assert value(after.text, calls) - value(before, calls) == 2
+    assert 'actions_call_seconds_count{action="action_dont_know"}' in after.text
+    assert 'route="/webhook",service="actions"' in after.text

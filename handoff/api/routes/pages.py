@@ -40,6 +40,21 @@ async def console_page() -> FileResponse:
     )
 
 
+@router.get("/console/analytics")
+async def analytics_redirect() -> RedirectResponse:
+    return RedirectResponse("/console/analytics/")
+
+
+@router.get("/console/analytics/")
+async def analytics_page() -> FileResponse:
+    """The supervisors' analytics dashboard (the console's sign-in; the API refuses other roles)."""
+    return FileResponse(
+        CONSOLE_DIR / "analytics.html",
+        media_type="text/html; charset=utf-8",
+        headers={k.decode(): v.decode() for k, v in SECURITY_HEADERS} | {"cache-control": "no-store"},
+    )
+
+
 @router.get("/inbox")
 async def inbox_redirect() -> RedirectResponse:
     return RedirectResponse("/inbox/")

@@ -284,6 +284,7 @@
     state.presence = user.presence || "offline";
     $("tab-supervisor").hidden = !supervises();
     $("tab-canned").hidden = !supervises();
+    $("nav-analytics").hidden = !supervises();
     selectTab("workspace", false);
     showView("app");
     renderAll();

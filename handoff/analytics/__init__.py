@@ -1,0 +1,23 @@
+"""Service analytics for supervisors: what the assistant served, what it handed over and why, where customers drop,
+how the queue and the account managers did, how customers rated it, and what the assistant could not answer.
+
+Every figure is a SQL query (SQLAlchemy Core, PostgreSQL and SQLite) over the stored tables: the transcript, the
+handoffs and their events, the ratings, the service requests. Days and hours are Asia/Shanghai's. Each figure is a
+table (a list of rows with the same keys), so the API gives it as JSON or CSV alike (handoff/api/routes/analytics.py).
+
+What the transcript holds, and what is stored for the figures going forward:
+
+- a bot reply carries its FAQ entry (``custom.faq``), its handoff packet (``custom.handoff``, with the journey stage
+  ``form:slot``) or its service request; the handoff row keeps the packet's reason and journey stage;
+- the journey funnels read ``custom.journey = {"form", "step"}`` on bot replies (step: the slot asked, ``summary``,
+  ``confirmed``, ``cancelled``), written by the actions that ask, summarise, submit and cancel; a question asked by
+  a plain domain response (``utter_ask_<slot>``) carries no marker yet: such a step is counted when a later step or
+  a handoff at that step is seen (``reached`` is "reached or passed");
+- the FAQ gaps read ``custom.faq_gap = {"kind": "abstained" | "fallback"}`` on the reply that said the assistant was
+  not sure (actions/faq.py), joined to the customer message it answered.
+"""
+
+from handoff.analytics.filters import MAX_RANGE_DAYS, Filters, InvalidRange
+from handoff.analytics.queries import JOURNEYS, Report, report
+
+__all__ = ["JOURNEYS", "MAX_RANGE_DAYS", "Filters", "InvalidRange", "Report", "report"]
