@@ -684,7 +684,9 @@ async def test_a_renewal_in_manual_review_starts_the_form(core: LendingCoreClien
     dispatcher = CollectingDispatcher()
     result = await ActionSubmitRenewal().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_renewal_manual_review", "utter_handoff_account_manager"]
-    assert not any(message["custom"] for message in dispatcher.messages)
+    # no handoff packet: the hub does not queue it for an agent (the review's reply carries only its journey marker)
+    assert not any((message["custom"] or {}).get("handoff") for message in dispatcher.messages)
+    assert dispatcher.messages[0]["custom"] == {"journey": {"form": "renewal_form", "step": "confirmed"}}
     assert ActiveLoop("service_request_form") in result
     # the service request starts after the renewal's answers are forgotten
     assert result.index(ActiveLoop("service_request_form")) > result.index(SlotSet("renewal_loan", None))
