@@ -17,6 +17,7 @@ DEV_CUSTOMER_TOKEN_SECRET = "dev-only-customer-token-secret-change-me"
 # Standard Webhooks secrets are "whsec_" + base64; this one is base64 of "dev-only-platform-webhook-secret!".
 DEV_PLATFORM_WEBHOOK_SECRET = "whsec_ZGV2LW9ubHktcGxhdGZvcm0td2ViaG9vay1zZWNyZXQh"
 DEV_LENDING_CORE_API_KEY = "dev-lending-core-key"
+DEV_METRICS_TOKEN = "dev-only-metrics-token-change-me"
 SKILLS = ("general", "lending", "complaints", "security", "account_manager")
 
 
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
     # Where the relay delivers service requests: by default the hub's own account-manager platform (its inbox).
     platform_webhook_url: str = "http://127.0.0.1:8000/api/platform/v1/webhook"
     platform_webhook_secret: str = DEV_PLATFORM_WEBHOOK_SECRET
+    # The bearer token the metrics scraper sends to GET /metrics: the hub is on the public address, its metrics are
+    # for the bank's monitoring only.
+    metrics_token: str = DEV_METRICS_TOKEN
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     # Attempts before a message is dead (shown to supervisors, who can retry it), and the backoff between them.
     outbox_max_attempts: int = Field(default=10, ge=1)
@@ -160,6 +164,7 @@ class Settings(BaseSettings):
                 ("CUSTOMER_TOKEN_SECRET", self.customer_token_secret, DEV_CUSTOMER_TOKEN_SECRET),
                 ("PLATFORM_WEBHOOK_SECRET", self.platform_webhook_secret, DEV_PLATFORM_WEBHOOK_SECRET),
                 ("LENDING_CORE_API_KEY", self.lending_core_api_key, DEV_LENDING_CORE_API_KEY),
+                ("METRICS_TOKEN", self.metrics_token, DEV_METRICS_TOKEN),
             ],
         )
         return self

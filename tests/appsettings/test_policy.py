@@ -27,6 +27,7 @@ SECRETS: dict[str, tuple[type[BaseSettings], dict[str, tuple[str, str]]]] = {
                 "whsec_cmVhbC1wbGF0Zm9ybS1zZWNyZXQtb2YtdGhlLWJhbms=",
             ),
             "lending_core_api_key": ("LENDING_CORE_API_KEY", "k" * 40),
+            "metrics_token": ("METRICS_TOKEN", "m" * 40),
         },
     ),
     "actions": (

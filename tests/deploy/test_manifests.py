@@ -29,7 +29,14 @@ OVERLAYS = {"base": K8S / "base", "production": K8S / "overlays" / "production"}
 KUBERNETES_VERSION = "1.30.0"
 SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|API_KEY|AES_KEY|DATABASE_URL|REDIS_URL")
 SECRETS_READ_BY = {
-    "hub": {"DATABASE_URL", "REDIS_URL", "CUSTOMER_TOKEN_SECRET", "PLATFORM_WEBHOOK_SECRET", "LENDING_CORE_API_KEY"},
+    "hub": {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CUSTOMER_TOKEN_SECRET",
+        "PLATFORM_WEBHOOK_SECRET",
+        "LENDING_CORE_API_KEY",
+        "METRICS_TOKEN",
+    },
     "rasa": {"DATABASE_URL", "REDIS_URL", "ACTION_SERVER_TOKEN"},
     "actions": {"ACTION_SERVER_TOKEN", "LENDING_CORE_API_KEY"},
 }
@@ -192,6 +199,7 @@ def test_the_configuration_is_one_the_processes_accept(production: list[dict[str
         "PLATFORM_WEBHOOK_SECRET": "whsec_cmVhbC1zZWNyZXQtb2YtdGhlLWJhbmstMDEyMzQ1Njc4OQ==",
         "LENDING_CORE_API_KEY": "a-real-key-of-the-core-0123456789",
         "ACTION_SERVER_TOKEN": "a-real-token-of-the-actions-0123456789",
+        "METRICS_TOKEN": "a-real-token-of-the-scraper-0123456789",
     }
     hub = HubSettings(_env_file=None, **{k.lower(): v for k, v in {**config, **secrets}.items()})  # type: ignore[call-arg]
     assert hub.environment == "production"

@@ -18,6 +18,7 @@ REAL_SECRETS = {
     "customer_token_secret": "s" * 40,
     "platform_webhook_secret": "whsec_cmVhbC1wbGF0Zm9ybS1zZWNyZXQtb2YtdGhlLWJhbms=",
     "lending_core_api_key": "k" * 40,
+    "metrics_token": "m" * 40,
 }
 
 

@@ -16,7 +16,7 @@ from handoff.models import Role, StaffUser
 from tests.handoff.test_routing import Desk, desk, packet  # noqa: F401  (the fixture)
 from tests.utils.factories import auth, create_conversation, message_body
 from tests.utils.services import Service, answers_200, free_port, start_service
-from tests.utils.stack import hub_env
+from tests.utils.stack import METRICS_AUTH, hub_env
 
 
 def sample(name: str, **labels: str) -> float:
@@ -79,7 +79,7 @@ def value(text: str, metric: str) -> float:
 
 async def test_two_workers_are_summed_whichever_answers(two_worker_hub: Service, clean_hub_state: None) -> None:
     async with httpx.AsyncClient(base_url=two_worker_hub.url, timeout=30) as client:
-        before = (await client.get("/metrics")).text
+        before = (await client.get("/metrics", headers=METRICS_AUTH)).text
         # New connections are spread over both workers by the kernel; each message is stored once.
         for n in range(8):
             async with httpx.AsyncClient(base_url=two_worker_hub.url, timeout=30) as fresh:
@@ -92,7 +92,7 @@ async def test_two_workers_are_summed_whichever_answers(two_worker_hub: Service,
         readings = []
         for _ in range(6):
             async with httpx.AsyncClient(base_url=two_worker_hub.url, timeout=30) as fresh:
-                answer = await fresh.get("/metrics")
+                answer = await fresh.get("/metrics", headers=METRICS_AUTH)
                 assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
                 readings.append(answer.text)
     stored = 'hub_customer_messages_total{to="assistant"}'
@@ -105,3 +105,12 @@ async def test_two_workers_are_summed_whichever_answers(two_worker_hub: Service,
         assert 'hub_queue_waiting{skill="general"} 0.0' in text
         assert "/api/v1/conversations/{conversation_id}/messages" in text  # route templates, never ids
         assert not re.search(r'route="[^"]*c[0-9a-f]{16,}', text)
+
+
+async def test_the_metrics_need_the_scrapers_token(two_worker_hub: Service) -> None:
+    async with httpx.AsyncClient(base_url=two_worker_hub.url, timeout=30) as client:
+        for headers in ({}, {"Authorization": "Bearer not-the-token"}, {"Authorization": "Basic dGVzdA=="}):
+            answer = await client.get("/metrics", headers=headers)
+            assert answer.status_code == 401, headers
+            assert answer.json()["error"]["code"] == "metrics_token"
+            assert "hub_customer_messages_total" not in answer.text

@@ -77,6 +77,10 @@ def start_rasa(name: str, *, action_url: str, database_url: str, redis_url: str,
 TEST_PLATFORM_SECRET = "whsec_dGVzdC1wbGF0Zm9ybS13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"
 
 
+TEST_METRICS_TOKEN = "test-metrics-token-0123456789"
+METRICS_AUTH = {"Authorization": f"Bearer {TEST_METRICS_TOKEN}"}
+
+
 def hub_env(
     *, database_url: str, redis_url: str, rasa_url: str, action_url: str, lending_url: str, **extra: str
 ) -> dict[str, str]:
@@ -103,6 +107,7 @@ def hub_env(
         "LENDING_CORE_URL": lending_url,
         "LENDING_CORE_API_KEY": TEST_API_KEY,
         "PLATFORM_WEBHOOK_SECRET": TEST_PLATFORM_SECRET,
+        "METRICS_TOKEN": TEST_METRICS_TOKEN,
         "OUTBOX_BACKOFF_SECONDS": "0.2",
         "OUTBOX_BACKOFF_MAX_SECONDS": "1",
         "OUTBOX_MAX_ATTEMPTS": "4",

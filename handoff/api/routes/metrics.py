@@ -1,21 +1,31 @@
 """``GET /metrics``: the hub's Prometheus metrics (handoff/metrics.py) and its HTTP ones, summed over the workers of
 ``serve --workers N``. No personal data: labels are route templates, skills, reasons. Meant for the cluster's
-scraper; the ingress does not route it (deploy/)."""
+scraper, which sends ``Authorization: Bearer <METRICS_TOKEN>``: the hub is on the public address, so without the
+token the answer is 401."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from redis.exceptions import RedisError
 
 from handoff import metrics
+from handoff.api.deps import SettingsDep, bearer_token
+from handoff.errors import Unauthorized
 from servicemetrics import CONTENT_TYPE, exposition
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/metrics")
-async def prometheus_metrics(request: Request) -> Response:
+async def prometheus_metrics(
+    request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(bearer_token)]
+) -> Response:
+    if token is None or not hmac.compare_digest(token.encode(), settings.metrics_token.encode()):
+        raise Unauthorized("The metrics are for the bank's monitoring: send its bearer token.", code="metrics_token")
     queue = request.app.state.handoffs.queue
     for skill in queue.skills:
         try:
