@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -110,28 +110,33 @@ def _seconds(later: dt.datetime | None, earlier: dt.datetime | None) -> float | 
 # ---- containment -----------------------------------------------------------------------------------------------
 
 
-def _outcome_of_conversation() -> ColumnElement[str]:
-    """A conversation's outcome: a service request, else a handoff to people, else served by the assistant."""
-    requested = exists().where(ServiceRequest.conversation_id == Conversation.id)
-    handed = exists().where(Handoff.conversation_id == Conversation.id)
-    return case((requested, literal("service_request")), (handed, literal("agent")), else_=literal("assistant"))
-
-
 async def containment(session: AsyncSession, filters: Filters) -> dict[str, Table]:
     """Conversations started in the range (with at least one message) by outcome: by day, by hour, by channel and
-    by language."""
+    by language. A conversation's outcome: a service request, else a handoff to people, else served by the
+    assistant."""
     dialect = _dialect(session)
-    outcome = _outcome_of_conversation().label("outcome")
     keys: dict[str, Any] = {
         "day": local_day(Conversation.created_at, dialect),
         "hour": local_hour(Conversation.created_at, dialect),
         "channel": Conversation.channel,
         "language": func.coalesce(Conversation.language, "unknown"),
     }
+    # Outer joins to the conversations with a request or a handoff (not a correlated EXISTS per conversation: on
+    # PostgreSQL its estimated cost made the planner compile the query with JIT, which took longer than the query).
+    requested = select(ServiceRequest.conversation_id).distinct().subquery("requested")
+    handed = select(Handoff.conversation_id).distinct().subquery("handed")
+    outcome = case(
+        (requested.c.conversation_id.is_not(None), literal("service_request")),
+        (handed.c.conversation_id.is_not(None), literal("agent")),
+        else_=literal("assistant"),
+    ).label("outcome")
     # One pass over the range's conversations, grouped by every key at once; the four tables are sums of it.
     labelled = [expression.label(name) for name, expression in keys.items()]
     inner = (
         select(*labelled, outcome)
+        .select_from(Conversation)
+        .outerjoin(requested, requested.c.conversation_id == Conversation.id)
+        .outerjoin(handed, handed.c.conversation_id == Conversation.id)
         .where(_in_range(Conversation.created_at, filters), Conversation.last_seq > 0, *_conversation_filters(filters))
         .subquery()
     )
