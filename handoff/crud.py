@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.models import Conversation, Message
+from handoff.models import Conversation, JourneyStep, Message
 
 
 def message_out(message: Message) -> dict[str, Any]:
@@ -101,7 +101,31 @@ async def add_message(
     )
     session.add(message)
     await session.flush()
+    step = journey_step_of(message)
+    if step is not None:  # in the reply's transaction: the funnels' rollup is never ahead of or behind the transcript
+        session.add(step)
+        await session.flush()
     return message
+
+
+def journey_step_of(message: Message) -> JourneyStep | None:
+    """The funnels' row for an assistant reply with a journey marker (``custom.journey {form, step}``, both
+    non-empty strings), else None. ``message`` is flushed (it has its id and time)."""
+    if message.sender != "bot" or not isinstance(message.custom, dict):
+        return None
+    marker = message.custom.get("journey")
+    if not isinstance(marker, dict):
+        return None
+    form, step = marker.get("form"), marker.get("step")
+    if not (isinstance(form, str) and form and isinstance(step, str) and step):
+        return None
+    return JourneyStep(
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        form=form[:64],
+        step=step[:64],
+        created_at=message.created_at,
+    )
 
 
 async def get_message_by_client_id(

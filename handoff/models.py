@@ -126,6 +126,22 @@ class Message(Base):
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
 
 
+class JourneyStep(Base):
+    """A journey marker of an assistant reply (its ``custom.journey {form, step}``), one row per marked reply,
+    written in the reply's transaction (crud.add_message): the journey funnels read these narrow rows instead of
+    parsing the JSON of every reply of a date range (handoff/analytics)."""
+
+    __tablename__ = "journey_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    form: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(64))
+    # The reply's time.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
 class StaffUser(Base):
     """An agent, supervisor, account manager or administrator who signs in to the console."""
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.clock import SHANGHAI
+from handoff.crud import journey_step_of
 from handoff.models import (
     Conversation,
     Handoff,
@@ -84,6 +85,10 @@ class Transcript:
         )
         self.session.add(message)
         await self.session.flush()
+        step = journey_step_of(message)  # as crud.add_message writes it
+        if step is not None:
+            self.session.add(step)
+            await self.session.flush()
         return message
 
     async def exchange(
