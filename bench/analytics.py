@@ -2,7 +2,7 @@
 
 In a database of its own (``sme_hub_bench_analytics``, dropped and made again, migrated to head), bulk-loaded with
 COPY: 100,000 conversations over 60 days, 10 messages each (customer and assistant in turn, a fifth of the replies
-with a journey marker, some FAQ answers and not-sure replies), 15,000 handoffs with their events, ratings and
+with a journey marker and its row in journey_steps as the hub writes it, some FAQ answers and not-sure replies), 15,000 handoffs with their events, ratings and
 service requests. Then each of the dashboard's queries (handoff/analytics) for the last 30 days, run ``--runs``
 times after a warm-up; prints p50 and p95 and fails when a p95 is over 500 ms.
 
@@ -91,8 +91,11 @@ def load(url: str, *, messages: int, now: dt.datetime) -> dict[str, int]:
                 starts.append(at)
                 channel = rng.choices(["web", "wechat", "wecom"], [6, 3, 1])[0]
                 copy.write_row((f"c{n:09d}", channel, "en" if rng.random() < 0.2 else "zh", "closed", "-", per, at, at))
+        # A reply with a journey marker also gets its row in journey_steps, as crud.add_message writes it.
+        steps_rows: list[tuple[int, str, str, str, dt.datetime]] = []
+        message_id = 0
         with cur.copy(
-            "COPY messages (conversation_id, seq, sender, text, custom, status, reply_to_seq, created_at) FROM STDIN"
+            "COPY messages (id, conversation_id, seq, sender, text, custom, status, reply_to_seq, created_at) FROM STDIN"
         ) as copy:
             for n in range(conversations):
                 cid = f"c{n:09d}"
@@ -101,13 +104,17 @@ def load(url: str, *, messages: int, now: dt.datetime) -> dict[str, int]:
                 steps = FORMS[form] if form else []
                 for seq in range(1, per + 1):
                     at += dt.timedelta(seconds=rng.uniform(5, 60))
+                    message_id += 1
                     if seq % 2:
-                        copy.write_row((cid, seq, "customer", f"客户消息 {n} {seq}", None, "answered", None, at))
+                        copy.write_row(
+                            (message_id, cid, seq, "customer", f"客户消息 {n} {seq}", None, "answered", None, at)
+                        )
                         continue
                     custom: dict[str, object] | None = None
                     turn = seq // 2 - 1
                     if form and turn < len(steps):
                         custom = {"journey": {"form": form, "step": steps[turn]}}
+                        steps_rows.append((message_id, cid, form, steps[turn], at))
                     elif rng.random() < 0.15:
                         custom = {
                             "faq": {"entry_id": f"e{rng.randrange(300)}", "version": 1, "topic": "t", "score": 0.8}
@@ -115,11 +122,26 @@ def load(url: str, *, messages: int, now: dt.datetime) -> dict[str, int]:
                     elif rng.random() < 0.04:
                         custom = {"faq_gap": {"kind": rng.choice(["abstained", "fallback"])}}
                     copy.write_row(
-                        (cid, seq, "bot", "回复", json.dumps(custom) if custom else None, "stored", seq - 1, at)
+                        (
+                            message_id,
+                            cid,
+                            seq,
+                            "bot",
+                            "回复",
+                            json.dumps(custom) if custom else None,
+                            "stored",
+                            seq - 1,
+                            at,
+                        )
                     )
                 counts["messages"] += per
                 if rng.random() < 0.15:
                     handoff_rows.append((cid, starts[n] + dt.timedelta(minutes=5), form))
+        cur.execute("SELECT setval(pg_get_serial_sequence('messages', 'id'), %s)", (message_id,))
+        with cur.copy("COPY journey_steps (message_id, conversation_id, form, step, created_at) FROM STDIN") as copy:
+            for row in steps_rows:
+                copy.write_row(row)
+        counts["journey_steps"] = len(steps_rows)
         with cur.copy(
             "COPY handoffs (id, conversation_id, reason, requested_skill, skill, priority, journey_stage, language, packet, status, outcome, agent_id, queued_at, first_assigned_at, assigned_at, ended_at) FROM STDIN"
         ) as copy:

@@ -9,8 +9,9 @@ What the transcript holds, and what is stored for the figures going forward:
 
 - a bot reply carries its FAQ entry (``custom.faq``), its handoff packet (``custom.handoff``, with the journey stage
   ``form:slot``) or its service request; the handoff row keeps the packet's reason and journey stage;
-- the journey funnels read ``custom.journey = {"form", "step"}`` on bot replies (step: the slot asked, ``summary``,
-  ``confirmed``, ``cancelled``), written by the actions that ask, summarise, submit and cancel; a question asked by
+- the journey funnels read ``custom.journey = {"form", "step"}`` of bot replies (step: the slot asked, ``summary``,
+  ``confirmed``, ``cancelled``), written by the actions that ask, summarise, submit and cancel, through its rollup
+  ``journey_steps`` (a row per marked reply, written with it by crud.add_message); a question asked by
   a plain domain response (``utter_ask_<slot>``) carries no marker yet: such a step is counted when a later step or
   a handoff at that step is seen (``reached`` is "reached or passed");
 - the FAQ gaps read ``custom.faq_gap = {"kind": "abstained" | "fallback"}`` on the reply that said the assistant was

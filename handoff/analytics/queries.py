@@ -21,6 +21,7 @@ from handoff.models import (
     Conversation,
     Handoff,
     HandoffEvent,
+    JourneyStep,
     Message,
     SatisfactionRating,
     ServiceRequest,
@@ -49,6 +50,10 @@ JOURNEYS: dict[str, tuple[str, ...]] = {
     "renewal_form": ("verify_mobile", "otp_code", "renewal_loan"),
 }
 SUMMARY, CONFIRMED, CANCELLED, HANDED_OVER, STARTED = "summary", "confirmed", "cancelled", "handed_over", "started"
+# Each journey's questions, then the summary and the confirmation: how far a conversation got.
+_ORDERS: dict[str, tuple[str, ...]] = {
+    journey: (*questions, SUMMARY, CONFIRMED) for journey, questions in JOURNEYS.items()
+}
 # Handoffs that never reached the queue (no agent could take them).
 NOT_QUEUED_OUTCOMES = ("after_hours", "no_agent", "wait_too_long")
 
@@ -199,26 +204,31 @@ async def handoff_reasons(session: AsyncSession, filters: Filters) -> dict[str, 
 async def funnels(session: AsyncSession, filters: Filters) -> dict[str, Table]:
     """For each journey: conversations that started it, reached (or passed) each question, the summary, confirmed,
     cancelled, or were handed over inside it."""
-    form = Message.custom[("journey", "form")].as_string()
-    step = Message.custom[("journey", "step")].as_string()
+    # The replies' journey markers, from their rollup (a row per marked reply, written with it: crud.add_message),
+    # summed in SQL to a row per conversation and journey: the furthest step of the journey's order it reached
+    # (-1: none of them) and whether it was cancelled.
+    position = case(
+        *(
+            (and_(JourneyStep.form == journey, JourneyStep.step == name), literal(index))
+            for journey, order in _ORDERS.items()
+            for index, name in enumerate(order)
+        ),
+        else_=literal(-1),
+    )
+    cancelled = case((JourneyStep.step == CANCELLED, literal(1)), else_=literal(0))
     markers = (
-        select(Message.conversation_id, form.label("form"), step.label("step"))
-        .distinct()
-        .where(
-            Message.sender == "bot",
-            Message.custom.is_not(None),
-            _in_range(Message.created_at, filters),
-            form.is_not(None),
-        )
+        select(JourneyStep.conversation_id, JourneyStep.form, func.max(position), func.max(cancelled))
+        .where(_in_range(JourneyStep.created_at, filters), JourneyStep.form.in_(list(JOURNEYS)))
+        .group_by(JourneyStep.conversation_id, JourneyStep.form)
     )
     if _conversation_filters(filters):  # the conversation is read only when a filter needs it
-        markers = markers.join(Conversation, Conversation.id == Message.conversation_id).where(
+        markers = markers.join(Conversation, Conversation.id == JourneyStep.conversation_id).where(
             *_conversation_filters(filters)
         )
-    seen: dict[str, dict[str, set[str]]] = {journey: defaultdict(set) for journey in JOURNEYS}
-    for conversation_id, journey, marker in (await session.execute(markers)).all():
-        if journey in seen and marker:
-            seen[journey][conversation_id].add(marker)
+    # journey -> conversation -> [furthest position, cancelled]
+    seen: dict[str, dict[str, list[int]]] = {journey: {} for journey in JOURNEYS}
+    for conversation_id, journey, furthest, was_cancelled in (await session.execute(markers)).all():
+        seen[journey][conversation_id] = [int(furthest), int(was_cancelled)]
     handovers = _handoffs_in_range(filters, Handoff.conversation_id, Handoff.journey_stage).where(
         Handoff.journey_stage.is_not(None)
     )
@@ -226,20 +236,22 @@ async def funnels(session: AsyncSession, filters: Filters) -> dict[str, Table]:
     for conversation_id, stage in (await session.execute(handovers)).all():
         journey, _, at = str(stage).partition(":")
         if journey in seen:
-            seen[journey][conversation_id].add(at)
+            state = seen[journey].setdefault(conversation_id, [-1, 0])
+            if at in _ORDERS[journey]:
+                state[0] = max(state[0], _ORDERS[journey].index(at))
+            if at == CANCELLED:
+                state[1] = 1
             handed[journey].add(conversation_id)
     rows: Table = []
-    for journey, questions in JOURNEYS.items():
-        order = (*questions, SUMMARY, CONFIRMED)
+    for journey, order in _ORDERS.items():
         conversations = seen[journey]
         started = len(conversations)
         reached: Counter[str] = Counter()
         ended: Counter[str] = Counter()
-        for steps in conversations.values():
-            furthest = max((order.index(s) for s in steps if s in order), default=-1)
+        for furthest, was_cancelled in conversations.values():
             for index in range(furthest + 1):
                 reached[order[index]] += 1
-            if CANCELLED in steps:
+            if was_cancelled:
                 ended[CANCELLED] += 1
         ended[HANDED_OVER] = len(handed[journey])
         for name, count in [(STARTED, started), *((s, reached[s]) for s in order), *ended.most_common()]:

@@ -1,7 +1,6 @@
 """The journey funnels' rollup: a row per assistant reply carrying a journey marker (``custom.journey {form,
 step}``), written with the reply (crud.add_message), so the funnels read narrow rows by time instead of parsing the
-JSON of every reply of the range; filled here from the replies already stored. Containment's range scan gets an
-index that covers it.
+JSON of every reply of the range; filled here from the replies already stored.
 
 Revision ID: 0007_journey_steps
 Revises: 0006_analytics_indexes
