@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.analytics import Filters, InvalidRange, report
 from handoff.analytics.gaps import IndexEncoder, faq_draft, gap_table, group_gaps
-from handoff.analytics.queries import gaps
+from handoff.analytics.queries import JOURNEYS, gaps
 from handoff.db import create_engine, create_sessionmaker, sync_database_url
 from handoff.migrations import ALEMBIC_INI
 from tests.conftest import DATABASE_SUFFIX, migrated_hub_database
 from tests.utils.analytics import Transcript, at
+from tests.utils.trackers import load_domain
 
 NOW = at(20, 12)
 RANGE = Filters(start=dt.date(2026, 11, 10), end=dt.date(2026, 11, 11))
@@ -337,3 +338,12 @@ async def test_what_the_assistant_could_not_answer_grouped_and_masked(sessions: 
     assert "6222021234567890123" not in wire["examples"] and "0123" in wire["examples"]
     draft = faq_draft(electricity, today=dt.date(2026, 11, 20))
     assert "how do I pay my electricity bill" in draft and "answer:" in draft and f"draft-{electricity.id}" in draft
+
+
+def test_the_funnels_ask_the_questions_the_forms_ask() -> None:
+    """The hub does not import the action server, so its funnel steps are its own list: they must be the questions
+    each form of bot/domain asks, in order (a form changed there changes the funnel here); the form's last slot,
+    ``confirmed``, is the funnel's summary step."""
+    forms = load_domain()["forms"]
+    for form, questions in JOURNEYS.items():
+        assert tuple(forms[form]["required_slots"]) == (*questions, "confirmed"), form
