@@ -7,7 +7,7 @@ export PYTHONPATH := $(CURDIR)
 RASA := .venv-rasa/bin/rasa
 PY := .venv/bin/python
 MODEL := bot/models/current.tar.gz
-BOT_SOURCES := bot/config.yml $(shell find bot/domain bot/data -name '*.yml' 2>/dev/null)
+BOT_SOURCES := bot/config.yml $(shell find bot/domain bot/data -name '*.yml' 2>/dev/null) $(shell find bot/components -name '*.py' 2>/dev/null)
 # Start the embedded Redis only when no REDIS_URL is given.
 PROCESSES := $(if $(REDIS_URL),,redis) core actions rasa hub announce
 # `make run REPLICAS=2`: two of each serving process (README "Running more than one of each").

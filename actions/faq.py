@@ -15,12 +15,11 @@ from actions import services
 from actions.forms import language_of
 from actions.handoff import hand_off
 from actions.markers import mark_gap
+from actions.scope import not_for_this_assistant
+from actions.texts import HUMAN_BUTTON
+from textkit.chinese import CJK_CHARS
 
 logger = logging.getLogger(__name__)
-HUMAN_BUTTON = {
-    "zh": {"title": "转人工", "payload": "/request_human"},
-    "en": {"title": "Talk to a person", "payload": "/request_human"},
-}
 
 
 def _search(text: str, language: str, *, k: int = 3, record_abstention: bool = True) -> Any:
@@ -36,7 +35,9 @@ HANDOFF_TOPICS = frozenset({"service.human"})
 # Words that make a clause a question (a request with a question in it: "想贷款50万，利息多少").
 _QUESTION_MARKERS = re.compile(
     r"[?？]|吗|么|呢|多少|几(?![十百千万])|怎么|怎样|如何|什么|啥|哪|能不能|可不可以|可以吗|是否|有没有|要不要|多久|多长"
-    r"|^(?:how|what|when|where|which|who|why|can|could|is|are|do|does|will|would|should)\b",
+    rf"|([{CJK_CHARS}])不\1|请问|问一下|问下|想知道|想了解|了解一下|咨询一下|顺便问"
+    r"|^(?:and |also |btw |by the way |but )?(?:how|what|when|where|which|who|why|can|could|is|are|do|does|will|would"
+    r"|should)\b|\b(?:tell me|i'd like to know|i want to know|wondering|what about|how about)\b",
     re.IGNORECASE,
 )
 _CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]+|\.(?=\s|$)|(?<=[吧呢])\s*")
@@ -130,11 +131,10 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_faq_unavailable", buttons=[HUMAN_BUTTON[language]])
             return []
         best = result.best
-        if result.abstained and nearer_out_of_scope(result):
-            # Not a question about this bank's lending at all: say what the assistant does, suggest nothing.
-            dispatcher.utter_message(response="utter_out_of_scope")
-            return []
         if result.abstained or best is None:
+            # Not a question about this bank's lending at all: where to go for it, or what the assistant does.
+            if not_for_this_assistant(dispatcher, tracker, index_says_out_of_scope=nearer_out_of_scope(result)):
+                return []
             buttons = [*suggestion_buttons(result, language), HUMAN_BUTTON[language]]
             dispatcher.utter_message(response="utter_faq_not_sure", buttons=buttons)
             mark_gap(dispatcher, "abstained")
@@ -147,22 +147,22 @@ class ActionAnswerFaq(Action):
 
 class ActionHandleFallback(Action):
     """Low confidence: first ask to rephrase with suggestions, then, a second time in a row, hand over. A message
-    the FAQ index finds nearer an out-of-scope anchor than any of its questions is declined instead."""
+    the FAQ index finds nearer an out-of-scope anchor than any of its questions, or one naming nothing of a bank, is
+    declined instead; one naming banking served elsewhere is told where to go (actions/scope.py)."""
 
     def name(self) -> str:
         return "action_handle_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        language = language_of(tracker)
+        result = _search(tracker.latest_message.get("text") or "", language, record_abstention=False)
+        if not_for_this_assistant(dispatcher, tracker, index_says_out_of_scope=nearer_out_of_scope(result)):
+            # Understood well enough to know it is not the bank's lending (where to go, or what the assistant does):
+            # not a misunderstanding, so the streak towards a person does not grow.
+            return []
         streak = int(tracker.get_slot("fallback_count") or 0) + 1
         if streak >= 2:
             return [*hand_off(dispatcher, tracker, "repeated_fallback"), SlotSet("fallback_count", 0)]
-        language = language_of(tracker)
-        result = _search(tracker.latest_message.get("text") or "", language, record_abstention=False)
-        if result is not None and nearer_out_of_scope(result):
-            # Understood well enough to know it is not the bank's lending: say what the assistant does; not a
-            # misunderstanding, so the streak towards a person does not grow.
-            dispatcher.utter_message(response="utter_out_of_scope")
-            return []
         buttons = [*suggestion_buttons(result, language), HUMAN_BUTTON[language]]
         dispatcher.utter_message(response="utter_ask_rephrase", buttons=buttons)
         mark_gap(dispatcher, "fallback")

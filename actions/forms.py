@@ -17,6 +17,8 @@ from actions.texts import PROBLEMS, pick
 
 VERIFICATION_SLOTS = ("verify_mobile", "otp_code")
 STUCK_AFTER_INVALID_ANSWERS = 3
+# Readings under which a form's own validation takes the message as an answer (the others have their own rules).
+READ_AS_AN_ANSWER = frozenset({"inform", "affirm", "deny"})
 
 
 def language_of(tracker: Tracker) -> str:
@@ -106,9 +108,19 @@ class GuardedFormValidation(FormValidationAction, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Validate the answers, then answer a question asked along with them ("50万吧，利息怎么算") from the FAQ
-        index, before the form asks its next question. A message read as a question is answered by its own rule."""
-        events = await super().run(dispatcher, tracker, domain)
+        index, before the form asks its next question. A message read as a question is answered by its own rule.
+
+        An answer that only says the customer does not know ("嗯，这个我也不太清楚"), read by the model as an answer,
+        a yes or a no, is not taken for one: the question is explained or skipped, as for ``dont_know``."""
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        asked = tracker.get_slot("requested_slot")
+        message = tracker.latest_message or {}
+        if intent in READ_AS_AN_ANSWER and asked and not message.get("entities"):
+            from actions.repair import help_with_the_question, says_not_sure  # repair builds on this module
+
+            if says_not_sure(str(message.get("text") or "")):
+                return [SlotSet(asked, None), *help_with_the_question(dispatcher, tracker, domain)]
+        events = await super().run(dispatcher, tracker, domain)
         if intent != "ask_faq" and not _faq_answered_this_turn(tracker):
             from actions.faq import answer_embedded_question  # the FAQ module builds on this one
 

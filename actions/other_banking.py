@@ -17,8 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.entities import mentions_foreign_currency
-from actions.faq import HUMAN_BUTTON
 from actions.forms import language_of
+from actions.texts import HUMAN_BUTTON
 
 # (topic, pattern): the first that matches names the topic. Lower-cased text, Traditional already Simplified.
 TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(

@@ -9,6 +9,7 @@ bot/data/form_rules.yml).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +18,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.faq import HUMAN_BUTTON
 from actions.forms import language_of
+from actions.texts import HUMAN_BUTTON
+from textkit.chinese import fold
 
 # Questions that may be skipped, with the value taken instead: the assistant says which.
 SKIPPABLE: dict[str, Callable[[Tracker], Any]] = {
@@ -68,6 +70,51 @@ class ActionRepeatLast(Action):
         return []
 
 
+# "Not sure" in words, for an answer the model read as something else (actions/forms.py asks): the phrase, and
+# what may be said around it without being an answer ("嗯，这个我也不太清楚啊").
+_NOT_SURE = re.compile(
+    r"不(?:太|大|是很)?(?:知道|清楚|确定|了解|懂|晓得)|没想好|说不好|说不准|没概念|拿不准|不好说|还没定|没定好|你建议|你推荐|看着办"
+    r"|帮我定|随便"
+    r"|无所谓|跳过|答不上|(?<![a-z])(?:not sure|unsure|don'?t know|do not know|dunno|no idea|no clue|haven'?t decided"
+    r"|not decided|undecided|you decide|what do you (?:suggest|recommend)|whatever|up to you|skip)(?![a-z])",
+    re.IGNORECASE,
+)
+_AROUND_NOT_SURE = re.compile(
+    r"我|也|还|真|的|啊|呢|吧|呀|哦|嗯|额|这个|那个|问题|一下|现在|暂时|具体|太|都|其实|说实话|老实说|[^\w]|_"
+    r"|(?<![a-z])(?:i|i'm|im|am|really|yet|right now|now|sorry|honestly|to be honest|this|that|one|it|just|so|well"
+    r"|um|uh|hmm|the|answer|question)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def says_not_sure(text: str) -> bool:
+    """The message says the customer does not know, and little else (an amount or a name given with it is an
+    answer, read as one)."""
+    folded = fold(text).lower()
+    if not _NOT_SURE.search(folded):
+        return False
+    rest = _AROUND_NOT_SURE.sub("", _NOT_SURE.sub("", folded))
+    return len(rest) <= 4
+
+
+def help_with_the_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    """Take the default where the question asked may be skipped, else explain what it asks (a person one tap away);
+    with no question asked, say what the assistant can do."""
+    asked = tracker.get_slot("requested_slot")
+    if not (tracker.active_loop or {}).get("name") or not asked:
+        dispatcher.utter_message(response="utter_how_can_i_help")
+        return []
+    default = SKIPPABLE[asked](tracker) if asked in SKIPPABLE else None
+    if default is not None:
+        dispatcher.utter_message(response=f"utter_skipped_{asked}")
+        return [SlotSet(asked, default)]
+    # A question with its own help text in the domain (utter_dont_know_<slot>) gets it; any other the general one.
+    helped = f"utter_dont_know_{asked}"
+    response = helped if helped in (domain.get("responses") or {}) else "utter_dont_know"
+    dispatcher.utter_message(response=response, buttons=[HUMAN_BUTTON[language_of(tracker)]])
+    return []
+
+
 class ActionDontKnow(Action):
     """ "I don't know" to a question of a form: take the default where the question may be skipped, else explain
     what the question asks (with a person one tap away). Outside a form: say what the assistant can do."""
@@ -76,16 +123,4 @@ class ActionDontKnow(Action):
         return "action_dont_know"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        asked = tracker.get_slot("requested_slot")
-        if not tracker.active_loop.get("name") or not asked:
-            dispatcher.utter_message(response="utter_how_can_i_help")
-            return []
-        default = SKIPPABLE[asked](tracker) if asked in SKIPPABLE else None
-        if default is not None:
-            dispatcher.utter_message(response=f"utter_skipped_{asked}")
-            return [SlotSet(asked, default)]
-        # A question with its own help text in the domain (utter_dont_know_<slot>) gets it; any other the general one.
-        helped = f"utter_dont_know_{asked}"
-        response = helped if helped in (domain.get("responses") or {}) else "utter_dont_know"
-        dispatcher.utter_message(response=response, buttons=[HUMAN_BUTTON[language_of(tracker)]])
-        return []
+        return help_with_the_question(dispatcher, tracker, domain)

@@ -11,6 +11,12 @@ from decimal import Decimal
 
 Bilingual = dict[str, str]
 
+# The button every "not sure" answer carries: a person is one tap away.
+HUMAN_BUTTON: dict[str, dict[str, str]] = {
+    "zh": {"title": "转人工", "payload": "/request_human"},
+    "en": {"title": "Talk to a person", "payload": "/request_human"},
+}
+
 PROBLEMS: dict[str, Bilingual] = {
     "amount_unreadable": {
         "zh": "没能识别金额，请输入例如“50万”或“500000元”。",

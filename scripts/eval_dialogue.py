@@ -133,6 +133,7 @@ class Turn:
     actions: list[str] = field(default_factory=list)
     activated_forms: list[str] = field(default_factory=list)
     form_after: str | None = None
+    form_deactivated: bool = False
     slots_set: dict[str, Any] = field(default_factory=dict)
     requested_slot: str | None = None
     faq_answered: bool = False
@@ -192,6 +193,8 @@ def read_turn(text: str, events: list[tuple[int, str, dict[str, Any]]], replies:
             name = data.get("name")
             if name:
                 turn.activated_forms.append(str(name))
+            else:
+                turn.form_deactivated = True
             turn.form_after = name
         elif kind == "slot":
             if data.get("name") == "requested_slot":

@@ -3,10 +3,12 @@ know" gets help with the question asked or skips a question that has a sensible 
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.repair import SKIPPABLE, ActionDontKnow, ActionRepeatLast
+from actions.applications import ValidateLoanApplicationForm
+from actions.repair import SKIPPABLE, ActionDontKnow, ActionRepeatLast, says_not_sure
 from tests.utils.trackers import load_domain, make_tracker, responses, user_event
 
 
@@ -93,3 +95,33 @@ def test_every_helped_or_skippable_question_has_its_text_in_both_languages() -> 
     names = helped + [f"utter_skipped_{slot}" for slot in SKIPPABLE]
     for name in [*names, "utter_dont_know", "utter_anything_else"]:
         assert {bool(v.get("condition")) for v in domain["responses"][name]} == {True, False}, name
+
+
+@pytest.mark.parametrize("text", ["嗯，这个我也不太清楚啊", "不知道。", "honestly I'm not sure yet", "随便"])
+def test_not_sure_in_words(text: str) -> None:
+    assert says_not_sure(text)
+
+
+@pytest.mark.parametrize("text", ["大概50万吧，不太确定", "not sure, maybe 12 months", "我不知道怎么申请贷款", "一年"])
+def test_an_answer_given_with_a_doubt_or_a_question_is_not_a_not_sure(text: str) -> None:
+    assert not says_not_sure(text)
+
+
+async def test_a_not_sure_the_model_read_as_an_answer_gets_the_same_help_inside_a_form() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text="嗯，这个我也不太清楚啊", intent="inform", active_loop="loan_application_form", requested_slot="loan_term"
+    )
+    events = await ValidateLoanApplicationForm().run(dispatcher, tracker, load_domain())
+    assert events == [SlotSet("loan_term", None)]
+    assert responses(dispatcher) == ["utter_dont_know_loan_term"]
+
+
+async def test_a_not_sure_read_as_dont_know_is_helped_once_by_its_own_rule() -> None:
+    # the rule ran action_dont_know already; the form's validation after it must not help a second time
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text="不知道", intent="dont_know", active_loop="loan_application_form", requested_slot="loan_term"
+    )
+    await ValidateLoanApplicationForm().run(dispatcher, tracker, load_domain())
+    assert "utter_dont_know_loan_term" not in responses(dispatcher)
