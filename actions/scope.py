@@ -39,6 +39,9 @@ _ZH_BANKING = (
     r"|到账|入账|扣|[0-9一二三四五六七八九十两百千]+\s*(?:万|元|块|期|个月|年)|\d{5,}|人民币|美元|美金|欧元|港币|外币"
     r"|金融|普惠|收益|交易明细|证明|回单|地址|电话|号码|信息|数据|泄露|真人|活人|工作人员|机器|维权|理我|回复|跟进|登记|留言"
     r"|留了|坑|出问题|app|支付|[一二两三五六十]年|放弃|不要了|别往下"
+    # the customer's own business: what it does, its shop or factory
+    r"|(?:我们|我|公司)(?:是|主要)?做|做.{1,6}(?:生意|买卖)|开(?:了)?(?:个|家|一家)?(?:店|厂|公司|餐馆|饭店|工作室)|门店|店铺|网店"
+    r"|餐饮|批发|零售|贸易|制造|加工|养殖|种植|物流|运输|装修|工程|外贸|电商|进货|采购|原材料|库存|订单|客户|供应商"
 )
 _EN_BANKING = (
     r"(?<![a-z])(?:loans?|credit|borrow\w*|lend\w*|interest|rates?|repay\w*|pay(?:ing|s|ment|ments)?|paid|owe\w*"
@@ -124,4 +127,18 @@ class ActionOutOfScope(Action):
             tell_where_to_go(dispatcher, tracker)
         else:
             dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
+class ActionAnswerWithoutQuestion(Action):
+    """An answer with no question pending ("50万", "我们是做餐饮的"): asked which service it is for. A message the
+    model read as an answer that names banking served elsewhere is told where to go, and one that names nothing of
+    a bank and carries no entity (no amount, no term, no name) is declined."""
+
+    def name(self) -> str:
+        return "action_answer_without_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if (tracker.latest_message or {}).get("entities") or not not_for_this_assistant(dispatcher, tracker):
+            dispatcher.utter_message(response="utter_which_service_for_inform")
         return []

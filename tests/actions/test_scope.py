@@ -6,7 +6,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import ActionAnswerFaq, ActionHandleFallback
-from actions.scope import ActionOutOfScope, names_banking, says_what_it_is_about
+from actions.scope import ActionAnswerWithoutQuestion, ActionOutOfScope, names_banking, says_what_it_is_about
 from tests.utils.trackers import load_domain, make_tracker, responses
 
 
@@ -99,4 +99,20 @@ async def test_out_of_scope_is_declined_unless_its_words_name_banking_served_els
 ) -> None:
     dispatcher = CollectingDispatcher()
     await ActionOutOfScope().run(dispatcher, make_tracker(text=text, intent="out_of_scope"), load_domain())
+    assert responses(dispatcher) == [response]
+
+
+@pytest.mark.parametrize(
+    ("text", "entities", "response"),
+    [
+        ("50万", [{"entity": "amount", "value": "50万"}], "utter_which_service_for_inform"),
+        ("我们是做餐饮的", [], "utter_which_service_for_inform"),
+        ("明天要去打羽毛球", [], "utter_out_of_scope"),
+        ("我要改预留手机号", [], "utter_other_banking_contact_change"),
+    ],
+)
+async def test_an_answer_with_no_question_pending(text: str, entities: list[dict[str, str]], response: str) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text=text, intent="inform", entities=entities)
+    await ActionAnswerWithoutQuestion().run(dispatcher, tracker, load_domain())
     assert responses(dispatcher) == [response]
