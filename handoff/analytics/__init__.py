@@ -15,7 +15,8 @@ What the transcript holds, and what is stored for the figures going forward:
   a plain domain response (``utter_ask_<slot>``) carries no marker yet: such a step is counted when a later step or
   a handoff at that step is seen (``reached`` is "reached or passed");
 - the FAQ gaps read ``custom.faq_gap = {"kind": "abstained" | "fallback"}`` on the reply that said the assistant was
-  not sure (actions/faq.py), joined to the customer message it answered.
+  not sure (actions/faq.py), through its rollup ``faq_gap_messages`` (a row per marked reply that answers a customer
+  message, written with it by crud.add_message), which points at the customer message it answered.
 """
 
 from handoff.analytics.filters import MAX_RANGE_DAYS, Filters, InvalidRange
