@@ -73,7 +73,7 @@ def calls_by_worker(directory: Path) -> dict[str, float]:
     """The action calls each worker process wrote to its own file (``counter_<pid>.db``), read file by file."""
     by_pid: dict[str, float] = {}
     for path in directory.glob("counter_*.db"):
-        for metric in multiprocess.MultiProcessCollector.merge([str(path)], accumulate=True):  # type: ignore[no-untyped-call]
+        for metric in multiprocess.MultiProcessCollector.merge([str(path)], accumulate=True):
             for sample in metric.samples:
                 if sample.name == "actions_calls_total" and sample.labels == {
                     "action": "action_dont_know",
