@@ -1,10 +1,11 @@
 """The analytics dashboard's queries on 1,000,000 stored messages in PostgreSQL.
 
-In a database of its own (``sme_hub_bench_analytics``, dropped and made again, migrated to head), bulk-loaded with
-COPY: 100,000 conversations over 60 days, 10 messages each (customer and assistant in turn, a fifth of the replies
-with a journey marker and its row in journey_steps as the hub writes it, some FAQ answers and not-sure replies), 15,000 handoffs with their events, ratings and
-service requests. Then each of the dashboard's queries (handoff/analytics) for the last 30 days, run ``--runs``
-times after a warm-up; prints p50 and p95 and fails when a p95 is over 500 ms.
+In a database of its own (``sme_hub_bench_analytics`` plus TEST_DATABASE_SUFFIX, dropped and made again, migrated to
+head), bulk-loaded with COPY: 100,000 conversations over 60 days, 10 messages each (customer and assistant in turn,
+a fifth of the replies with a journey marker and its row in journey_steps, some FAQ answers, some not-sure replies
+and their rows in faq_gap_messages, each rollup row as the hub writes it), 15,000 handoffs with their events,
+ratings and service requests. Then each of the dashboard's queries (handoff/analytics) for the last 30 days, run
+``--runs`` times after a warm-up; prints p50 and p95 and fails when a p95 is over 500 ms.
 
 ``python bench/analytics.py [--messages 1000000] [--runs 20]`` (PostgreSQL at TEST_POSTGRES_URL or 127.0.0.1).
 """
@@ -33,7 +34,8 @@ from handoff.clock import SHANGHAI
 from handoff.db import create_engine, create_sessionmaker, sync_database_url
 
 SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
-DATABASE = "sme_hub_bench_analytics"
+# TEST_DATABASE_SUFFIX keeps two runs on one machine apart, as in the tests.
+DATABASE = f"sme_hub_bench_analytics{os.environ.get('TEST_DATABASE_SUFFIX', '')}"
 BUDGET_MS = 500.0
 FORMS = {
     "drawdown_form": ["verify_mobile", "otp_code", "drawdown_amount", "summary", "confirmed"],
@@ -91,8 +93,10 @@ def load(url: str, *, messages: int, now: dt.datetime) -> dict[str, int]:
                 starts.append(at)
                 channel = rng.choices(["web", "wechat", "wecom"], [6, 3, 1])[0]
                 copy.write_row((f"c{n:09d}", channel, "en" if rng.random() < 0.2 else "zh", "closed", "-", per, at, at))
-        # A reply with a journey marker also gets its row in journey_steps, as crud.add_message writes it.
+        # A reply with a journey marker also gets its row in journey_steps, and a not-sure reply its row in
+        # faq_gap_messages (pointing at the customer message it answers), as crud.add_message writes them.
         steps_rows: list[tuple[int, str, str, str, dt.datetime]] = []
+        gap_rows: list[tuple[int, int, str, str, dt.datetime]] = []
         message_id = 0
         with cur.copy(
             "COPY messages (id, conversation_id, seq, sender, text, custom, status, reply_to_seq, created_at) FROM STDIN"
@@ -120,7 +124,9 @@ def load(url: str, *, messages: int, now: dt.datetime) -> dict[str, int]:
                             "faq": {"entry_id": f"e{rng.randrange(300)}", "version": 1, "topic": "t", "score": 0.8}
                         }
                     elif rng.random() < 0.04:
-                        custom = {"faq_gap": {"kind": rng.choice(["abstained", "fallback"])}}
+                        kind = rng.choice(["abstained", "fallback"])
+                        custom = {"faq_gap": {"kind": kind}}
+                        gap_rows.append((message_id, message_id - 1, cid, kind, at))
                     copy.write_row(
                         (
                             message_id,
@@ -142,6 +148,12 @@ def load(url: str, *, messages: int, now: dt.datetime) -> dict[str, int]:
             for row in steps_rows:
                 copy.write_row(row)
         counts["journey_steps"] = len(steps_rows)
+        with cur.copy(
+            "COPY faq_gap_messages (reply_id, message_id, conversation_id, kind, created_at) FROM STDIN"
+        ) as copy:
+            for gap in gap_rows:
+                copy.write_row(gap)
+        counts["faq_gap_messages"] = len(gap_rows)
         with cur.copy(
             "COPY handoffs (id, conversation_id, reason, requested_skill, skill, priority, journey_stage, language, packet, status, outcome, agent_id, queued_at, first_assigned_at, assigned_at, ended_at) FROM STDIN"
         ) as copy:

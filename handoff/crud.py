@@ -8,10 +8,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.models import Conversation, JourneyStep, Message
+from handoff.models import Conversation, FaqGapMessage, JourneyStep, Message, UtcDateTime
 
 
 def message_out(message: Message) -> dict[str, Any]:
@@ -101,11 +101,40 @@ async def add_message(
     )
     session.add(message)
     await session.flush()
+    await add_analytics_rows(session, message=message)
+    return message
+
+
+async def add_analytics_rows(session: AsyncSession, *, message: Message) -> None:
+    """The analytics rollups' rows of a just-flushed message: its journey step (``journey_steps``) and, for a reply
+    that says the assistant was not sure, the customer message it answered (``faq_gap_messages``). Written in the
+    message's own transaction, so a rollup is never ahead of or behind the transcript; each is unique per reply,
+    and a re-sent customer message gets its stored replies back (ConversationService), so nothing is written
+    twice."""
     step = journey_step_of(message)
-    if step is not None:  # in the reply's transaction: the funnels' rollup is never ahead of or behind the transcript
+    if step is not None:
         session.add(step)
         await session.flush()
-    return message
+    kind = faq_gap_kind(message)
+    if kind is not None and message.reply_to_seq is not None:
+        # The customer message the reply answers, read and written in one statement: none (the reply answers no
+        # customer message), no row.
+        answered = select(
+            literal(message.id),
+            Message.id,
+            Message.conversation_id,
+            literal(kind),
+            literal(message.created_at, UtcDateTime()),
+        ).where(
+            Message.conversation_id == message.conversation_id,
+            Message.seq == message.reply_to_seq,
+            Message.sender == "customer",
+        )
+        await session.execute(
+            insert(FaqGapMessage).from_select(
+                ["reply_id", "message_id", "conversation_id", "kind", "created_at"], answered
+            )
+        )
 
 
 def journey_step_of(message: Message) -> JourneyStep | None:
@@ -126,6 +155,16 @@ def journey_step_of(message: Message) -> JourneyStep | None:
         step=step[:64],
         created_at=message.created_at,
     )
+
+
+def faq_gap_kind(message: Message) -> str | None:
+    """The kind of an assistant reply's not-sure marker (``custom.faq_gap {kind}``, a non-empty string: abstained
+    or fallback), else None."""
+    if message.sender != "bot" or not isinstance(message.custom, dict):
+        return None
+    marker = message.custom.get("faq_gap")
+    kind = marker.get("kind") if isinstance(marker, dict) else None
+    return kind[:32] if isinstance(kind, str) and kind else None
 
 
 async def get_message_by_client_id(

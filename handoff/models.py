@@ -142,6 +142,25 @@ class JourneyStep(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
+class FaqGapMessage(Base):
+    """A customer message the assistant was not sure about: one row per assistant reply marked ``custom.faq_gap
+    {kind}`` that answers a customer message, written in the reply's transaction (crud.add_message), so the FAQ
+    gaps read narrow rows by time instead of the JSON of every reply of a date range (handoff/analytics). The
+    customer's text stays in the transcript only (``message_id`` points at it): no second copy of personal data."""
+
+    __tablename__ = "faq_gap_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reply_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    # The customer message the reply answered.
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    # abstained | fallback (actions/markers.py)
+    kind: Mapped[str] = mapped_column(String(32))
+    # The reply's time (the range filter's column, as it was on the reply).
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
 class StaffUser(Base):
     """An agent, supervisor, account manager or administrator who signs in to the console."""
 

@@ -34,8 +34,13 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 def prepare_workers(name: str, workers: int) -> None:
-    """Before worker processes start: a fresh, empty directory for their metric files (kept when already set)."""
-    if workers <= 1 or os.environ.get(MULTIPROC_ENV):
+    """Before worker processes start: an empty directory for their metric files, a fresh one, or the one
+    PROMETHEUS_MULTIPROC_DIR already names, emptied (the files of an earlier run's processes would be summed in;
+    so one directory per service)."""
+    if os.environ.get(MULTIPROC_ENV):
+        clear_directory()
+        return
+    if workers <= 1:
         return
     os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix=f"metrics-{name}-")
 

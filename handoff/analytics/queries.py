@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from handoff.analytics.filters import Filters, local_day, local_hour
 from handoff.models import (
     Conversation,
+    FaqGapMessage,
     Handoff,
     HandoffEvent,
     JourneyStep,
@@ -437,26 +438,16 @@ class Gap:
 
 
 async def gaps(session: AsyncSession, filters: Filters, *, limit: int = 5000) -> list[Gap]:
-    """The customer messages answered by a reply that said the assistant was not sure (newest first)."""
-    kind = Message.custom[("faq_gap", "kind")].as_string()
-    customer = Message.__table__.alias("customer")
+    """The customer messages answered by a reply that said the assistant was not sure (newest first), in the range
+    by the reply's time; from their rollup (a row per marked reply, written with it: crud.add_message), the
+    customer's text read from the transcript by the row's message id."""
     query = (
-        select(customer.c.id, customer.c.text, kind.label("kind"), Conversation.language, customer.c.created_at)
-        .select_from(Message)
-        .join(
-            customer,
-            and_(customer.c.conversation_id == Message.conversation_id, customer.c.seq == Message.reply_to_seq),
-        )
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(
-            Message.sender == "bot",
-            Message.custom.is_not(None),
-            _in_range(Message.created_at, filters),
-            kind.is_not(None),
-            customer.c.sender == "customer",
-            *_conversation_filters(filters),
-        )
-        .order_by(customer.c.created_at.desc())
+        select(Message.id, Message.text, FaqGapMessage.kind, Conversation.language, Message.created_at)
+        .select_from(FaqGapMessage)
+        .join(Message, Message.id == FaqGapMessage.message_id)
+        .join(Conversation, Conversation.id == FaqGapMessage.conversation_id)
+        .where(_in_range(FaqGapMessage.created_at, filters), *_conversation_filters(filters))
+        .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(limit)
     )
     return [

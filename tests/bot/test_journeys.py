@@ -94,15 +94,23 @@ async def test_drawdown_asks_for_verification_then_moves_money_once(
     hub_client: httpx.AsyncClient, core_client: httpx.AsyncClient
 ) -> None:
     chat = await new_chat(hub_client)
-    asked = await chat.say_text("我要提款20万")
-    assert "验证" in asked
-    sent = await chat.say_text("13800000001")
-    assert "138****0001" in sent
-    verified = await chat.say_text(await one_time_code(core_client, "13800000001"))
-    assert "验证成功" in verified and "期限" in verified
-    await chat.say("6个月")
+    asked = await chat.say("我要提款20万")
+    assert "验证" in "\n".join(r["text"] for r in asked)
+    sent = await chat.say("13800000001")
+    assert "138****0001" in "\n".join(r["text"] for r in sent)
+    verified = await chat.say(await one_time_code(core_client, "13800000001"))
+    assert "验证成功" in verified[0]["text"] and "期限" in "\n".join(r["text"] for r in verified)
+    account = await chat.say("6个月")
     summary = await chat.say_text("尾号0101")
     assert "200,000.00元" in summary and "6个月" in summary
+    # Each question is stored with its journey marker, the domain response's custom payload kept with its text
+    # (the amount was in the first message, so it is never asked).
+    steps = [custom_payloads(replies, "journey") for replies in (asked, sent, verified, account)]
+    assert steps == [
+        [{"form": "drawdown_form", "step": step}]
+        for step in ("verify_mobile", "otp_code", "drawdown_term", "receiving_account")
+    ]
+    assert verified[-1]["buttons"] and account[-1]["buttons"]  # the marker did not cost the question its buttons
     loans_before = (await core_client.get("/api/v1/customers/C1001/loans")).json()["loans"]
 
     done = await chat.say_text("确认")
@@ -120,6 +128,7 @@ async def test_a_bank_verified_customer_repays_in_full_in_english(
     chat = await new_chat(hub_client, language="en", customer_token=customer_token("C1003"))
     asked = await chat.say("I want to repay my loan")
     assert any(b["payload"].startswith("/inform") for b in asked[0]["buttons"])  # no verification: the hub did it
+    assert custom_payloads(asked, "journey") == [{"form": "repayment_form", "step": "repayment_loan"}]
     amount_question = await chat.say_text("LN1003000001")
     assert "To settle loan LN1003000001 today" in amount_question
     await chat.say("all")

@@ -347,3 +347,25 @@ def test_the_funnels_ask_the_questions_the_forms_ask() -> None:
     forms = load_domain()["forms"]
     for form, questions in JOURNEYS.items():
         assert tuple(forms[form]["required_slots"]) == (*questions, "confirmed"), form
+
+
+# Responses an ``action_ask_<slot>`` says instead of ``utter_ask_<slot>`` (actions/drawdowns.py).
+ASKED_BY_ACTIONS = {"utter_ask_drawdown_amount_with_line": ("drawdown_form", "drawdown_amount")}
+
+
+def test_every_question_of_a_money_form_carries_its_journey_marker() -> None:
+    """The funnels count a question from the marker on the reply that asks it: the response Rasa's form asks with
+    (``utter_ask_<form>_<slot>``, else ``utter_ask_<slot>``, which the ``action_ask_<slot>`` actions also say) has
+    ``custom.journey {form, step}`` in each of its variations, English and Chinese."""
+    responses = load_domain()["responses"]
+    asking = dict(ASKED_BY_ACTIONS)
+    for form, questions in JOURNEYS.items():
+        for slot in questions:
+            specific = f"utter_ask_{form}_{slot}"
+            asking[specific if specific in responses else f"utter_ask_{slot}"] = (form, slot)
+    assert len(asking) == sum(len(q) for q in JOURNEYS.values()) + len(ASKED_BY_ACTIONS)
+    for name, (form, slot) in asking.items():
+        variations = responses[name]
+        assert [bool(v.get("condition")) for v in variations] == [True, False], name  # English, then Chinese
+        for variation in variations:
+            assert variation["text"] and variation["custom"] == {"journey": {"form": form, "step": slot}}, name

@@ -17,6 +17,27 @@ from tests.utils.services import LOG_DIR, Service
 from tests.utils.staff import STAFF_PASSWORD, create_staff
 
 WAIT_MS = 15_000
+# The charts' texts drawn outside their SVG (cut off by its edge), and their labels shortened with "…".
+TEXT_OUTSIDE_ITS_CHART = """() => [...document.querySelectorAll("svg.chart")].flatMap((svg) => {
+  const width = svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll("text")]
+    .filter((text) => { const box = text.getBBox(); return box.x < -0.5 || box.x + box.width > width + 0.5; })
+    .map((text) => text.firstChild.nodeValue);
+})"""
+SHORTENED_LABELS = """() => [...document.querySelectorAll("svg.chart text.label")]
+  .filter((text) => text.firstChild.nodeValue !== text.querySelector("title").textContent)
+  .map((text) => text.querySelector("title").textContent)"""
+
+
+def value_ticks(section: str) -> str:
+    """The value axis's tick labels of a section's column chart."""
+    return f"""() => [...document.querySelectorAll("{section} svg text.axis[text-anchor=end]")]
+      .map((text) => text.textContent)"""
+
+
+async def charts_draw_every_text_whole(page: Page) -> None:
+    assert await page.evaluate(TEXT_OUTSIDE_ITS_CHART) == []
+    assert await page.evaluate(SHORTENED_LABELS) == []
 
 
 @pytest.fixture
@@ -100,6 +121,10 @@ async def test_a_supervisor_reads_the_figures_in_both_languages(
     await expect(gaps).to_have_count(3)
     await expect(page.locator("#sec-gaps")).not_to_contain_text("6222021234567890123")
     await expect(page.locator("#sec-gaps")).to_contain_text("**** 0123")
+    # Counts are whole numbers: the hours' axis (one conversation at most) ticks 0 and 1, the days' 0 2 4 6.
+    assert await page.evaluate(value_ticks("#sec-containment-hour")) == ["0", "1"]
+    assert await page.evaluate(value_ticks("#sec-containment-day")) == ["0", "2", "4", "6"]
+    await charts_draw_every_text_whole(page)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(LOG_DIR / "analytics-zh.png"), full_page=True)
 
@@ -119,6 +144,10 @@ async def test_a_supervisor_reads_the_figures_in_both_languages(
     await expect(drawdown.locator("h3")).to_have_text("Drawdown")
     await expect(general.first).to_contain_text("60 s / 84 s")
     await expect(page.locator('#an-kpis [data-kpi="contained"] .k')).to_have_text("Served by the assistant")
+    reasons = page.locator("#sec-reasons text.label")
+    await expect(reasons).to_have_count(3)
+    await expect(reasons.nth(2)).to_contain_text("The assistant did not understand, repeatedly")  # whole, not "…"
+    await charts_draw_every_text_whole(page)
     await page.screenshot(path=str(LOG_DIR / "analytics-en.png"), full_page=True)
     assert await page.evaluate("window.__csp") == []
     assert page.errors == []  # type: ignore[attr-defined]

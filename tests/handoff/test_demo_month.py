@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy import func, select
 
 from handoff.analytics import Filters, report
+from handoff.analytics.queries import gaps
 from handoff.clock import SHANGHAI
 from handoff.config import Settings
 from handoff.db import create_engine, create_sessionmaker, sync_database_url
@@ -36,6 +37,7 @@ async def test_a_week_of_demo_conversations_fills_the_dashboard(tmp_path: Path) 
         figures = await report(
             session, Filters(start=today - dt.timedelta(days=8), end=today), now=dt.datetime.now(SHANGHAI)
         )
+        unanswered = await gaps(session, Filters(start=today - dt.timedelta(days=8), end=today))
         first = (await session.execute(select(func.min(Message.created_at)))).scalar_one()
         waiting = (
             await session.execute(select(func.count()).where(Conversation.mode.in_(("queued", "agent"))))
@@ -52,3 +54,4 @@ async def test_a_week_of_demo_conversations_fills_the_dashboard(tmp_path: Path) 
     assert any(r["answered"] > 0 and r["wait_p50_s"] for r in figures.tables["queue_by_skill"])
     assert figures.tables["satisfaction_by_agent"] and figures.tables["requests_by_account_manager"]
     assert {r["reason"] for r in figures.tables["handoff_reasons"]} >= {"customer_request", "complaint"}
+    assert {g.kind for g in unanswered} == {"abstained", "fallback"}  # the not-sure replies' rollup rows

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.clock import SHANGHAI
-from handoff.crud import journey_step_of
+from handoff.crud import add_analytics_rows
 from handoff.models import (
     Conversation,
     Handoff,
@@ -85,10 +85,7 @@ class Transcript:
         )
         self.session.add(message)
         await self.session.flush()
-        step = journey_step_of(message)  # as crud.add_message writes it
-        if step is not None:
-            self.session.add(step)
-            await self.session.flush()
+        await add_analytics_rows(self.session, message=message)  # the rollups' rows, as crud.add_message writes them
         return message
 
     async def exchange(
