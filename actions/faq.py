@@ -50,6 +50,15 @@ _INFORMATION_MARKERS = re.compile(
 )
 
 
+# Words that ask for something to be done ("能帮我提款吗", "could you draw 200k for me"): a question with one of them
+# is a polite request.
+_REQUEST_MARKERS = re.compile(
+    r"帮我|给我|替我|为我|我要|想(?!知道|了解|问|请教)|请|麻烦|办一下|办理|"
+    r"(?<![a-z])(?:can you|could you|would you|will you|please|i want|i'd like|i would like|i need|help me|let me)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
 def faq_finds_out_of_scope(text: str, language: str) -> bool:
     """The index's second opinion on a message the NLU read as a request: nearer an out-of-scope anchor than any
     FAQ question (one search, no abstention logged; no index: no second opinion, the NLU's reading stands)."""
@@ -75,6 +84,13 @@ def only_asks_for_information(text: str) -> bool:
     a request, not the request itself."""
     clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
     return bool(clauses) and all(_INFORMATION_MARKERS.search(c) for c in clauses)
+
+
+def only_asks_whether(text: str) -> bool:
+    """Every clause of the message is a question and none asks for something to be done ("可以提前还款吗", "can I
+    repay early"): a question about a request, not the request (a polite "能帮我提款吗" is one)."""
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    return bool(clauses) and all(_QUESTION_MARKERS.search(c) for c in clauses) and not _REQUEST_MARKERS.search(text)
 
 
 def answer_embedded_question(

@@ -28,7 +28,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.entities import mentions_foreign_currency
-from actions.faq import answer_embedded_question, faq_finds_out_of_scope, only_asks_for_information
+from actions.faq import (
+    answer_embedded_question,
+    faq_finds_out_of_scope,
+    only_asks_for_information,
+    only_asks_whether,
+)
 from actions.forms import language_of
 from actions.handoff import hand_off
 from actions.other_banking import other_banking_topic, tell_where_to_go
@@ -81,9 +86,9 @@ def decide(tracker: Tracker) -> tuple[str, Reading, Reading | None]:
         if second.intent == "request_human":
             return "handoff", top, second  # whoever may want a person gets one, never a form first
         return ("answer_and_offer" if second.intent == "ask_faq" else "clarify"), top, second
-    if only_asks_for_information(text):
-        # "提款上限是多少", "what's the ATM withdrawal limit": answered if the FAQ knows it, else asked back; a
-        # question about a request never starts one.
+    if only_asks_for_information(text) or only_asks_whether(text):
+        # "提款上限是多少", "what's the ATM withdrawal limit", "can I repay early": answered if the FAQ knows it, else
+        # asked back; a question about a request never starts one.
         return "answer_and_offer", top, None
     if top.confidence >= SURE and not faq_finds_out_of_scope(text, language_of(tracker)):
         return "go", top, None

@@ -116,7 +116,7 @@ def not_for_this_assistant(
 
 class ActionOutOfScope(Action):
     """A message read as out of scope: declined with what the assistant does, unless its words name banking the bank
-    serves elsewhere (then where to go: the model's two nearby readings, told apart by the lexicon)."""
+    serves elsewhere, which the model often reads as out of scope: then where to go for it."""
 
     def name(self) -> str:
         return "action_out_of_scope"

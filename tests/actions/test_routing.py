@@ -107,14 +107,33 @@ async def test_a_question_about_a_request_never_starts_it(text: str, language: s
     assert responses(dispatcher)[-1] in ("utter_offer_request_drawdown", "utter_confirm_request_drawdown")
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "language"),
+    [("can I repay early", "repay", "en"), ("可以提前还款吗", "repay", "zh"), ("续贷能续几次？", "renew_loan", "zh")],
+)
+async def test_a_question_whether_a_request_is_possible_is_answered_and_the_request_offered(
+    text: str, intent: str, language: str
+) -> None:
+    dispatcher, events = await run(routed(text, [(intent, 0.95), ("ask_faq", 0.03)], language=language))
+    assert events == [SlotSet("request_route", "ask")]
+    assert responses(dispatcher)[-1] in (f"utter_offer_request_{intent}", f"utter_confirm_request_{intent}")
+
+
 async def test_a_polite_request_phrased_as_a_question_still_starts_its_form() -> None:
     _, events = await run(routed("能帮我从额度里提款20万吗", [("drawdown", 0.95), ("check_credit_line", 0.02)]))
     assert events == [SlotSet("request_route", "go")]
 
 
 async def test_a_sure_reading_the_faq_index_finds_out_of_scope_is_confirmed_first() -> None:
-    decision, _, _ = decide(routed("is it going to snow this weekend in Chicago", [("drawdown", 0.9)], language="en"))
+    decision, _, _ = decide(routed("snow forecast for Chicago this weekend", [("drawdown", 0.9)], language="en"))
     assert decision == "confirm"
+
+
+async def test_a_question_the_faq_cannot_answer_read_as_a_request_is_confirmed_not_started() -> None:
+    tracker = routed("is it going to snow this weekend in Chicago", [("drawdown", 0.9)], language="en")
+    dispatcher, events = await run(tracker)
+    assert events == [SlotSet("request_route", "ask")]
+    assert responses(dispatcher) == ["utter_confirm_request_drawdown"]
 
 
 def test_request_payload_without_entities_is_the_bare_intent() -> None:
