@@ -86,11 +86,25 @@ def only_asks_for_information(text: str) -> bool:
     return bool(clauses) and all(_INFORMATION_MARKERS.search(c) for c in clauses)
 
 
+# A way of doing a request (early, in part, online): "can I repay early" asks whether it may be done that way.
+_MANNER = re.compile(
+    r"提前|部分|线上|网上|手机上|随时|多次|再次|分期|周末|晚上"
+    r"|(?<![a-z])(?:early|in part|partially|part of|online|at any time|anytime|twice|again|on weekends?|at night)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
 def only_asks_whether(text: str) -> bool:
-    """Every clause of the message is a question and none asks for something to be done ("可以提前还款吗", "can I
-    repay early"): a question about a request, not the request (a polite "能帮我提款吗" is one)."""
+    """Every clause asks whether the request may be done in some way ("可以提前还款吗", "can I repay early") and none
+    asks for something to be done: a question about a request, not the request. "can I renew my loan" and a polite
+    "能帮我提款吗" are requests."""
     clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
-    return bool(clauses) and all(_QUESTION_MARKERS.search(c) for c in clauses) and not _REQUEST_MARKERS.search(text)
+    return (
+        bool(clauses)
+        and all(_QUESTION_MARKERS.search(c) for c in clauses)
+        and _MANNER.search(text) is not None
+        and not _REQUEST_MARKERS.search(text)
+    )
 
 
 def answer_embedded_question(

@@ -139,3 +139,8 @@ async def test_a_question_the_faq_cannot_answer_read_as_a_request_is_confirmed_n
 def test_request_payload_without_entities_is_the_bare_intent() -> None:
     assert request_payload("repay", []) == "/repay"
     assert request_payload("repay", [{"entity": "amount", "value": "全部"}]) == '/repay{"amount": "全部"}'
+
+
+async def test_a_request_phrased_as_can_i_still_starts_its_form() -> None:
+    _, events = await run(routed("can I renew my loan", [("renew_loan", 0.95)], language="en"))
+    assert events == [SlotSet("request_route", "go")]
