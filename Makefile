@@ -3,6 +3,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
+# No model weights from a hub at run time: the encoders load from their packages (a deployment with a hub sets 0).
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
 
 RASA := .venv-rasa/bin/rasa
 PY := .venv/bin/python
