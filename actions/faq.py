@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
+from actions.clauses import question_clause, stated_money_request
+from actions.entities import mentions_foreign_currency
 from actions.forms import language_of
 from actions.handoff import hand_off
 from actions.markers import mark_gap
+from actions.other_banking import other_banking_topic
 from actions.scope import not_for_this_assistant
 from actions.texts import HUMAN_BUTTON
-from textkit.chinese import CJK_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -32,31 +33,6 @@ def _search(text: str, language: str, *, k: int = 3, record_abstention: bool = T
 
 # An FAQ entry that says how to reach a person is never the answer to a customer asking for one: they get one.
 HANDOFF_TOPICS = frozenset({"service.human"})
-# Words that make a clause a question (a request with a question in it: "想贷款50万，利息多少").
-_QUESTION_MARKERS = re.compile(
-    r"[?？]|吗|么|呢|多少|几(?![十百千万])|怎么|怎样|如何|什么|啥|哪|能不能|可不可以|可以吗|是否|有没有|要不要|多久|多长"
-    rf"|([{CJK_CHARS}])不\1|请问|问一下|问下|想知道|想了解|了解一下|咨询一下|顺便问"
-    r"|^(?:and |also |btw |by the way |but )?(?:how|what|when|where|which|who|why|can|could|is|are|do|does|will|would"
-    r"|should)\b|\b(?:tell me|i'd like to know|i want to know|wondering|what about|how about)\b",
-    re.IGNORECASE,
-)
-_CLAUSE_SPLIT = re.compile(r"[，,。；;！!？?\n]+|\.(?=\s|$)|(?<=[吧呢])\s*")
-# Words that ask for information (how much, what, how, which, A or B) rather than ask for something to be done
-# ("能帮我提款吗" is a request; "提款上限是多少" is a question about one).
-_INFORMATION_MARKERS = re.compile(
-    r"多少|几(?![十百千万])|怎么|怎样|如何|什么|啥|哪|多久|多长|还是|是否|为什么|为啥"
-    r"|\b(?:how|what|what's|whats|when|where|which|who|why)\b",
-    re.IGNORECASE,
-)
-
-
-# Words that ask for something to be done ("能帮我提款吗", "could you draw 200k for me"): a question with one of them
-# is a polite request.
-_REQUEST_MARKERS = re.compile(
-    r"帮我|给我|替我|为我|我要|想(?!知道|了解|问|请教)|请|麻烦|办一下|办理|"
-    r"(?<![a-z])(?:can you|could you|would you|will you|please|i want|i'd like|i would like|i need|help me|let me)(?![a-z])",
-    re.IGNORECASE,
-)
 
 
 def faq_finds_out_of_scope(text: str, language: str) -> bool:
@@ -72,39 +48,14 @@ def nearer_out_of_scope(result: Any) -> bool:
     return similarity is not None and (best is None or similarity >= best.dense_score)
 
 
-def question_clause(text: str) -> str | None:
-    """The part of a message that asks something (None: the message asks nothing)."""
-    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
-    asking = [c for c in clauses if _QUESTION_MARKERS.search(c)]
-    return "，".join(asking) if asking else None
-
-
-def only_asks_for_information(text: str) -> bool:
-    """Every clause of the message asks for information ("提款上限是多少", "what's the ATM limit"): a question about
-    a request, not the request itself."""
-    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
-    return bool(clauses) and all(_INFORMATION_MARKERS.search(c) for c in clauses)
-
-
-# A way of doing a request (early, in part, online): "can I repay early" asks whether it may be done that way.
-_MANNER = re.compile(
-    r"提前|部分|线上|网上|手机上|随时|多次|再次|分期|周末|晚上"
-    r"|(?<![a-z])(?:early|in part|partially|part of|online|at any time|anytime|twice|again|on weekends?|at night)(?![a-z])",
-    re.IGNORECASE,
-)
-
-
-def only_asks_whether(text: str) -> bool:
-    """Every clause asks whether the request may be done in some way ("可以提前还款吗", "can I repay early") and none
-    asks for something to be done: a question about a request, not the request. "can I renew my loan" and a polite
-    "能帮我提款吗" are requests."""
-    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
-    return (
-        bool(clauses)
-        and all(_QUESTION_MARKERS.search(c) for c in clauses)
-        and _MANNER.search(text) is not None
-        and not _REQUEST_MARKERS.search(text)
-    )
+def search_the_question(text: str, language: str, *, record_abstention: bool = True) -> Any:
+    """Search the part of the message that asks; when the index is not sure of it, the whole message, whose other
+    part may say what the question is about ("发工资和交房租，这个用途可以吗")."""
+    clause = question_clause(text)
+    result = _search(clause, language, record_abstention=False) if clause and clause != text else None
+    if result is not None and result.best is not None and not result.abstained:
+        return result
+    return _search(text, language, record_abstention=record_abstention)
 
 
 def answer_embedded_question(
@@ -115,11 +66,13 @@ def answer_embedded_question(
     text = str((tracker.latest_message or {}).get("text") or "")
     if text.startswith("/"):
         return False
-    query = text if whole_message else question_clause(text)
-    if not query:
-        return False
     language = language_of(tracker)
-    result = _search(query, language, record_abstention=False)
+    if whole_message:
+        result = _search(text, language, record_abstention=False)
+    elif question_clause(text):
+        result = search_the_question(text, language, record_abstention=False)
+    else:
+        return False
     best = result.best if result else None
     if result is None or best is None or result.abstained or best.topic in HANDOFF_TOPICS:
         return False
@@ -147,6 +100,34 @@ def suggestion_buttons(result: Any, language: str) -> list[dict[str, str]]:
     return buttons[:3]
 
 
+# The form each money request starts with (bot/data/form_rules.yml starts them the same way after the routing).
+MONEY_REQUEST_FORMS = {
+    "apply_loan": "loan_application_form",
+    "drawdown": "drawdown_form",
+    "repay": "repayment_form",
+    "renew_loan": "renewal_form",
+}
+
+
+def request_stated_beside_a_question(tracker: Tracker) -> str | None:
+    """The money request a message read as a question (or not understood) also asks for in words of its own,
+    outside any form: "我想还款，提前还款要收违约金吗" -> ``repay``. Never one in a message naming banking served
+    elsewhere or another currency (those are told where to go by the routing), never inside a form."""
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if text.startswith("/") or tracker.active_loop_name:
+        return None
+    if mentions_foreign_currency(text) or other_banking_topic(text) is not None:
+        return None
+    return stated_money_request(text)
+
+
+def and_start(request: str | None) -> list[EventType]:
+    """The events that start ``request``'s form after this action (none when there is no request)."""
+    if request is None:
+        return []
+    return [SlotSet("request_route", "go"), FollowupAction(MONEY_REQUEST_FORMS[request])]
+
+
 class ActionAnswerFaq(Action):
     """Answers from the FAQ index; the reply carries the entry id and version, so the transcript keeps which
     text the customer saw. When the index is not sure, says so, suggests the closest questions and a person."""
@@ -155,12 +136,19 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """A request stated beside the question ("我想还款，提前还款要收违约金吗") goes on after the answer: the
+        question part is searched, then the request's form starts."""
         language = language_of(tracker)
-        result = _search(tracker.latest_message.get("text") or "", language)
+        text = str(tracker.latest_message.get("text") or "")
+        request = request_stated_beside_a_question(tracker)
+        result = search_the_question(text, language) if request else _search(text, language)
         if result is None:
             dispatcher.utter_message(response="utter_faq_unavailable", buttons=[HUMAN_BUTTON[language]])
-            return []
+            return and_start(request)
         best = result.best
+        if request and (result.abstained or best is None or best.topic in HANDOFF_TOPICS):
+            mark_gap(dispatcher, "abstained")  # the request goes on; the question it came with shows as a gap
+            return and_start(request)
         if result.abstained or best is None:
             # Not a question about this bank's lending at all: where to go for it, or what the assistant does.
             if not_for_this_assistant(dispatcher, tracker, index_says_out_of_scope=nearer_out_of_scope(result)):
@@ -172,7 +160,7 @@ class ActionAnswerFaq(Action):
         if best.topic in HANDOFF_TOPICS:
             return hand_off(dispatcher, tracker, "customer_request")
         dispatcher.utter_message(text=best.answer, json_message={"faq": _faq_marker(best, result)})
-        return []
+        return and_start(request)
 
 
 class ActionHandleFallback(Action):
@@ -185,6 +173,9 @@ class ActionHandleFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language = language_of(tracker)
+        if request_stated_beside_a_question(tracker) is not None:
+            # Unsure of the whole, but it asks for a request in so many words: the question answered, the request on.
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)
         result = _search(tracker.latest_message.get("text") or "", language, record_abstention=False)
         if not_for_this_assistant(dispatcher, tracker, index_says_out_of_scope=nearer_out_of_scope(result)):
             # Understood well enough to know it is not the bank's lending (where to go, or what the assistant does):

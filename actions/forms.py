@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -12,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.clauses import answer_part
 from actions.entities import mentions_foreign_currency
 from actions.texts import PROBLEMS, pick
 
@@ -19,6 +21,25 @@ VERIFICATION_SLOTS = ("verify_mobile", "otp_code")
 STUCK_AFTER_INVALID_ANSWERS = 3
 # Readings under which a form's own validation takes the message as an answer (the others have their own rules).
 READ_AS_AN_ANSWER = frozenset({"inform", "affirm", "deny"})
+# Readings that mean something else than an answer even when the message also says one: their rules handle them.
+NEVER_AN_ANSWER = frozenset(
+    {
+        "stop",
+        "request_human",
+        "complain",
+        "report_fraud",
+        "switch_language",
+        "greet",
+        "goodbye",
+        "thanks",
+        "repeat_last",
+        "dont_know",
+        "other_banking",
+        "check_service_request",
+        "request_callback",
+        "book_annual_review",
+    }
+)
 
 
 def language_of(tracker: Tracker) -> str:
@@ -78,6 +99,18 @@ def value_before_this_turn(tracker: Tracker, slot: str) -> Any:
     return None
 
 
+_NUMBER_GOES_ON = re.compile(r"[\d,.]*\d(?:\s?(?:万|萬|千|百万|w|k|m|million|元|块|yuan))?", re.IGNORECASE)
+
+
+def _whole_number(text: str, start: int, end: int) -> str | None:
+    """An entity cut inside its number ("250," of "250,000 - how long ...") widened to the whole number; None when
+    it was not cut."""
+    if not re.match(r"[\d,.]\d", text[end - 1 : end + 1]):
+        return None
+    rest = _NUMBER_GOES_ON.match(text, end - 1)
+    return text[start : rest.end()] if rest else None
+
+
 def _faq_answered_this_turn(tracker: Tracker) -> bool:
     """An FAQ answer was already given since the customer's latest message (the request's start answered it)."""
     for event in reversed(tracker.events):
@@ -120,12 +153,41 @@ class GuardedFormValidation(FormValidationAction, ABC):
 
             if says_not_sure(str(message.get("text") or "")):
                 return [SlotSet(asked, None), *help_with_the_question(dispatcher, tracker, domain)]
+        answered = self.answer_said_with_a_question(tracker, domain)
+        if answered:
+            tracker.add_slots(answered)
         events = await super().run(dispatcher, tracker, domain)
-        if intent != "ask_faq" and not _faq_answered_this_turn(tracker):
+        if (intent != "ask_faq" or answered) and not _faq_answered_this_turn(tracker):
             from actions.faq import answer_embedded_question  # the FAQ module builds on this one
 
             answer_embedded_question(dispatcher, tracker)
         return list(events)
+
+    def answer_said_with_a_question(self, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """The answer to the question asked, from the part of a message that does not ask ("张伟，请问放款多久到账"
+        -> contact_name 张伟; "买原材料，能拿去还别的贷款吗" -> loan_purpose 买原材料, not the whole text): an entity
+        of the slot's kind inside that part, else that part itself for a slot filled from text. Whatever the model
+        read the message as (a question, out of scope, another request), unless a reading with its own rule.
+        Validated as any answer; the question is answered after it (``run``)."""
+        message = tracker.latest_message or {}
+        asked = tracker.get_slot("requested_slot")
+        text = str(message.get("text") or "")
+        intent = (message.get("intent") or {}).get("name")
+        if not asked or intent in NEVER_AN_ANSWER or text.startswith("/"):
+            return []
+        said = answer_part(text)
+        if said is None:
+            return []
+        mappings = ((domain.get("slots") or {}).get(asked) or {}).get("mappings") or []
+        kinds = {m.get("entity") for m in mappings if m.get("type") == "from_entity"}
+        for entity in message.get("entities") or []:
+            start, end = entity.get("start"), entity.get("end")
+            inside = isinstance(start, int) and isinstance(end, int) and text[start:end] in said
+            if entity.get("entity") in kinds and entity.get("value") is not None and inside:
+                return [SlotSet(asked, _whole_number(text, start, end) or entity["value"])]
+        if any(m.get("type") == "from_text" for m in mappings):
+            return [SlotSet(asked, said)]
+        return []
 
     def refuse_foreign_currency(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str

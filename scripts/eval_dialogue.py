@@ -12,7 +12,10 @@ By default it starts its own system on the machine's PostgreSQL (databases ``sme
 recreated) and a Redis of its own: the reference lending core, the action server, one Rasa process with the
 trained model, one hub, as the tests start them. Writes ``bot/eval/dialogue_eval.json`` and prints each group.
 
-``python scripts/eval_dialogue.py [--group out_of_scope ...] [--concurrency 6]``
+``python scripts/eval_dialogue.py [--group out_of_scope ...] [--concurrency 6] [--sets bot/tests/dev]``
+
+The blind sets give the reported figures; failures are debugged on ``bot/tests/dev/`` (written the same way by
+someone else), so that the blind sets' own messages are never read to tune the assistant.
 """
 
 from __future__ import annotations
@@ -69,7 +72,10 @@ PREAMBLE_ANSWERS: dict[str, dict[str, tuple[str, str]]] = {
         "credit_check_consent": ("同意", "I agree"),
     },
     "drawdown_form": {"drawdown_amount": ("20万", "200,000 yuan"), "drawdown_term": ("6个月", "6 months")},
-    "repayment_form": {"repayment_loan": ("LN1001000001", "LN1001000001")},
+    "repayment_form": {
+        "repayment_loan": ("LN1001000001", "LN1001000001"),
+        "repayment_amount": ("全部", "all of it"),
+    },
     "renewal_form": {},
 }
 START_PAYLOADS = {
@@ -112,10 +118,14 @@ class Item:
         return questions[0] if questions else None
 
 
-def load_items(groups: Iterable[str]) -> list[Item]:
+def load_items(groups: Iterable[str], directory: Path = BLIND) -> list[Item]:
+    """The messages of ``groups``, one file each in ``directory`` (a group with no file there is skipped)."""
     items: list[Item] = []
     for group in groups:
-        data = yaml.safe_load((BLIND / f"{group}.yml").read_text(encoding="utf-8"))
+        path = directory / f"{group}.yml"
+        if not path.exists():
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for message in data["messages"]:
             fields = {k: v for k, v in message.items() if k not in ("text", "language")}
             items.append(Item(group, str(message["text"]), str(message["language"]), fields))
@@ -483,8 +493,14 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=6)
     parser.add_argument("--out", type=Path, default=REPO / "bot" / "eval" / "dialogue_eval.json")
     parser.add_argument("--details", type=Path, help="also write every message's result here (JSON lines)")
+    parser.add_argument(
+        "--sets",
+        type=Path,
+        default=BLIND,
+        help="the folder of the groups' files: bot/tests/dev/ holds a development set to debug on (default: the blind sets)",
+    )
     args = parser.parse_args()
-    items = load_items(args.group or GROUPS)
+    items = load_items(args.group or GROUPS, args.sets)
     system = System()
     started = time.monotonic()
     try:
@@ -500,7 +516,7 @@ def main() -> int:
     if args.details:
         args.details.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
     print_summary(summary)
-    print(f"written to {args.out.relative_to(REPO)} ({summary['seconds']} s)")
+    print(f"written to {args.out} ({summary['seconds']} s)")
     return 0
 
 

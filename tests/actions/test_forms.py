@@ -118,3 +118,40 @@ def test_idempotency_key_without_a_message_id_uses_the_user_turn() -> None:
     )
     later = make_tracker(message_id=None, events=[*turn, user_event("确认", timestamp=1_700_000_100.0)])
     assert idempotency_key(same, "repayment") != idempotency_key(later, "repayment")
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "intent", "entities", "value"),
+    [
+        # The part that answers, not the whole message, fills a slot taken from text.
+        ("company_name", "杭州老王小吃店有限公司，个体户也能申请吗？", "ask_faq", [], "杭州老王小吃店有限公司"),
+        ("loan_purpose", "买原材料，这个钱能拿去还别的贷款吗", "repay", [], "买原材料"),
+        # An entity of the slot's kind in that part; one cut inside its number is widened to the whole number.
+        ("mobile", "手机号13912345678，审批要几天", "ask_faq", [("mobile", 3, 14, "13912345678")], "13912345678"),
+        ("loan_amount", "250,000 - how long until approval?", "ask_faq", [("amount", 0, 4, "250,")], "250,000"),
+    ],
+)
+async def test_an_answer_said_with_a_question_fills_the_question_asked(
+    asked: str, text: str, intent: str, entities: list[tuple[str, int, int, str]], value: str, domain: dict[str, Any]
+) -> None:
+    found = [{"entity": kind, "start": start, "end": end, "value": v} for kind, start, end, v in entities]
+    tracker = make_tracker(
+        active_loop="loan_application_form", requested_slot=asked, text=text, intent=intent, entities=found
+    )
+    assert FORM.answer_said_with_a_question(tracker, domain) == [SlotSet(asked, value)]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("利息怎么算？", "ask_faq"),  # only a question: its own rule answers it and the form asks again
+        ("上海东方贸易有限公司", "inform"),  # only an answer: the form's mapping takes it
+        ("张伟，我要投诉你们", "complain"),  # a reading with its own rule
+        ("上海东方贸易有限公司，转人工吧？", "request_human"),
+    ],
+)
+async def test_a_message_that_is_not_an_answer_with_a_question_is_left_to_the_form(
+    text: str, intent: str, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker(active_loop="loan_application_form", requested_slot="company_name", text=text, intent=intent)
+    assert FORM.answer_said_with_a_question(tracker, domain) == []

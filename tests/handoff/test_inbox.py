@@ -43,9 +43,9 @@ class Requests:
 
     async def new(self, **changes: Any) -> tuple[str, Customer]:
         raw = payload(
-            contact_window={
-                "start": (dt.datetime.now(SHANGHAI) + dt.timedelta(days=1)).isoformat(),
-                "end": (dt.datetime.now(SHANGHAI) + dt.timedelta(days=1, hours=3)).isoformat(),
+            contact_window={  # tomorrow morning, the window "明天上午" picks: the same day at any hour the test runs
+                "start": tomorrow_at(9).isoformat(),
+                "end": tomorrow_at(12).isoformat(),
             },
             **changes,
         )
@@ -135,7 +135,7 @@ async def test_a_request_reaches_its_account_manager_who_works_it_and_the_custom
         listed = await until(delivered, "the webhook delivered to the hub's own platform")
         detail = (await manager.get(f"/api/inbox/requests/{number}")).json()
         accepted = await manager.post(f"/api/inbox/requests/{number}/accept")
-        visit = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+        visit = tomorrow_at(10)
         scheduled = await manager.post(
             f"/api/inbox/requests/{number}/schedule",
             {"contact_method": "visit", "at": visit.isoformat(), "note": "带上近三个月流水"},
@@ -187,6 +187,12 @@ async def test_the_inbox_is_for_account_managers_and_supervisors(
     assert overseen["unmasked"] is False and overseen["contact_mobile"] == "138****0001"
     assert not_his.status_code == 200  # a supervisor may act for an account manager
     assert no_csrf.status_code == 403
+
+
+def tomorrow_at(hour: int) -> dt.datetime:
+    """``hour``:00 tomorrow, Beijing time."""
+    tomorrow = dt.datetime.now(SHANGHAI) + dt.timedelta(days=1)
+    return tomorrow.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
 def signed(body: str, *, secret: str = TEST_PLATFORM_SECRET, message_id: str | None = None) -> dict[str, str]:
