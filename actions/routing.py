@@ -27,7 +27,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clauses import only_asks_for_information, only_asks_whether, stated_money_request
+from actions.clauses import only_asks_for_information, only_asks_whether
 from actions.entities import mentions_foreign_currency
 from actions.faq import answer_embedded_question, faq_finds_out_of_scope
 from actions.forms import language_of
@@ -86,9 +86,7 @@ def decide(tracker: Tracker) -> tuple[str, Reading, Reading | None]:
         # "提款上限是多少", "what's the ATM withdrawal limit", "can I repay early": answered if the FAQ knows it, else
         # asked back; a question about a request never starts one.
         return "answer_and_offer", top, None
-    # Sure enough: the model is, or the customer said in so many words that they want this request ("我想提款").
-    sure = top.confidence >= SURE or stated_money_request(text) == top.intent
-    if sure and not faq_finds_out_of_scope(text, language_of(tracker)):
+    if top.confidence >= SURE and not faq_finds_out_of_scope(text, language_of(tracker)):
         return "go", top, None
     return "confirm", top, None
 

@@ -67,6 +67,27 @@ def test_no_blind_message_is_a_training_example_or_a_test_story() -> None:
     assert copies == []
 
 
+def test_the_development_set_shares_no_message_with_the_blind_groups_or_the_training_data() -> None:
+    """bot/tests/dev/ is what failures are debugged on, so that the blind groups are only measured with."""
+
+    def messages(folder: str) -> set[str]:
+        return {
+            same_to_the_assistant(str(message["text"]))
+            for path in sorted((REPO / "bot" / "tests" / folder).glob("*.yml"))
+            for message in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+        }
+
+    trained = {
+        same_to_the_assistant(text)
+        for path in sorted((REPO / "bot" / "data" / "nlu").glob("*.yml"))
+        for _, text in nlu_texts(path)
+    }
+    development = messages("dev")
+    assert len(development) >= 100
+    assert development & messages("blind") == set()
+    assert development & trained == set()
+
+
 def test_no_faq_held_out_query_is_a_corpus_phrasing() -> None:
     phrasings = {
         same_to_the_assistant(question)
