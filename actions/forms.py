@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.clauses import answer_part
+from actions.clauses import answer_part, question_clause
 from actions.entities import mentions_foreign_currency
 from actions.texts import PROBLEMS, pick
 
@@ -99,6 +99,15 @@ def value_before_this_turn(tracker: Tracker, slot: str) -> Any:
     return None
 
 
+def _mappings(slot: str | None, domain: DomainDict) -> list[dict[str, Any]]:
+    return list(((domain.get("slots") or {}).get(slot or "") or {}).get("mappings") or [])
+
+
+def _entity_kinds(slot: str | None, domain: DomainDict) -> set[str]:
+    """The entities the slot is filled from."""
+    return {str(m.get("entity")) for m in _mappings(slot, domain) if m.get("type") == "from_entity"}
+
+
 _NUMBER_GOES_ON = re.compile(r"[\d,.]*\d(?:\s?(?:万|萬|千|百万|w|k|m|million|元|块|yuan))?", re.IGNORECASE)
 
 
@@ -143,16 +152,15 @@ class GuardedFormValidation(FormValidationAction, ABC):
         """Validate the answers, then answer a question asked along with them ("50万吧，利息怎么算") from the FAQ
         index, before the form asks its next question. A message read as a question is answered by its own rule.
 
-        An answer that only says the customer does not know ("嗯，这个我也不太清楚"), read by the model as an answer,
-        a yes or a no, is not taken for one: the question is explained or skipped, as for ``dont_know``."""
+        A message that says the customer does not know or has to find out ("嗯，这个我也不太清楚", "我得问问老板"),
+        whatever the model read it as, is not taken for an answer: the question is explained or skipped, as for
+        ``dont_know``."""
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         asked = tracker.get_slot("requested_slot")
-        message = tracker.latest_message or {}
-        if intent in READ_AS_AN_ANSWER and asked and not message.get("entities"):
-            from actions.repair import help_with_the_question, says_not_sure  # repair builds on this module
+        if asked and self.doubts_instead_of_answering(tracker, domain):
+            from actions.repair import help_with_the_question  # repair builds on this module
 
-            if says_not_sure(str(message.get("text") or "")):
-                return [SlotSet(asked, None), *help_with_the_question(dispatcher, tracker, domain)]
+            return [SlotSet(asked, None), *help_with_the_question(dispatcher, tracker, domain)]
         answered = self.answer_said_with_a_question(tracker, domain)
         if answered:
             tracker.add_slots(answered)
@@ -162,6 +170,27 @@ class GuardedFormValidation(FormValidationAction, ABC):
 
             answer_embedded_question(dispatcher, tracker)
         return list(events)
+
+    def doubts_instead_of_answering(self, tracker: Tracker, domain: DomainDict) -> bool:
+        """The message puts the answer off rather than gives it: only a not-sure, read as an answer, a yes or a no
+        ("嗯，这个我也不太清楚啊"); or, read as anything without a rule of its own, a not-sure or a need to find out
+        with no value of the question's kind and no figure in it ("期限还没决定", "let me check the licence"). A
+        question with a doubt in it ("不知道能不能提前还款？") is a question, answered as one."""
+        from actions.repair import puts_off_answering, says_not_sure  # repair builds on this module
+
+        message = tracker.latest_message or {}
+        text = str(message.get("text") or "")
+        intent = (message.get("intent") or {}).get("name")
+        if intent in NEVER_AN_ANSWER or text.startswith("/"):
+            return False
+        if intent in READ_AS_AN_ANSWER and not message.get("entities") and says_not_sure(text):
+            return True
+        if intent == "ask_faq" and question_clause(text):
+            return False
+        kinds = _entity_kinds(tracker.get_slot("requested_slot"), domain)
+        if any(entity.get("entity") in kinds for entity in message.get("entities") or []):
+            return False
+        return puts_off_answering(text)
 
     def answer_said_with_a_question(self, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """The answer to the question asked, from the part of a message that does not ask ("张伟，请问放款多久到账"
@@ -178,14 +207,13 @@ class GuardedFormValidation(FormValidationAction, ABC):
         said = answer_part(text)
         if said is None:
             return []
-        mappings = ((domain.get("slots") or {}).get(asked) or {}).get("mappings") or []
-        kinds = {m.get("entity") for m in mappings if m.get("type") == "from_entity"}
+        kinds = _entity_kinds(asked, domain)
         for entity in message.get("entities") or []:
             start, end = entity.get("start"), entity.get("end")
             inside = isinstance(start, int) and isinstance(end, int) and text[start:end] in said
             if entity.get("entity") in kinds and entity.get("value") is not None and inside:
                 return [SlotSet(asked, _whole_number(text, start, end) or entity["value"])]
-        if any(m.get("type") == "from_text" for m in mappings):
+        if any(m.get("type") == "from_text" for m in _mappings(asked, domain)):
             return [SlotSet(asked, said)]
         return []
 

@@ -87,6 +87,30 @@ _AROUND_NOT_SURE = re.compile(
 )
 
 
+# Putting the answer off in words: the customer has to look it up, ask someone or decide later ("我得问问老板",
+# "let me check the licence"), with anything said around it.
+_PUTS_OFF = re.compile(
+    r"记不(?:得|清|太清|住)|忘了|没印象|还没(?:完全|最后)?(?:决定|定|想好|算|考虑|问)|没(?:算过|考虑过|想过)|说不清|拿不准"
+    r"|[得要](?:先|回去)?(?:[跟和找问去到在][\w]{1,8}?)?(?:问问|问一下|查一下|查查|算算|核对|商量|确认|翻一下|找找)"
+    r"|我去查|稍等|再(?:考虑|想想)|让我想想|看情况"
+    r"|(?<![a-z])(?:let me (?:check|look|think|see|ask|find)|(?:need|have|got) to (?:check|ask|run|think|look|find|confirm)"
+    r"|i'?d (?:need|have) to|(?:don'?t|can'?t|do not|cannot) (?:remember|recall)"
+    r"|haven'?t (?:thought|decided|figured|worked)|still (?:figuring|deciding|working)|get back to you|one sec"
+    r"|look it up|check with)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
+def puts_off_answering(text: str) -> bool:
+    """The message says the customer does not know or has to find out first, and holds no figure (an amount, a
+    term, a code or a number said with it is an answer): "金额还不确定，要看订单情况", "I'd have to check with my
+    partner". The caller also makes sure no value of the question's kind was found in it."""
+    folded = fold(text).lower()
+    if re.search(r"\d", folded):
+        return False
+    return bool(_NOT_SURE.search(folded) or _PUTS_OFF.search(folded))
+
+
 def says_not_sure(text: str) -> bool:
     """The message says the customer does not know, and little else (an amount or a name given with it is an
     answer, read as one)."""

@@ -155,3 +155,23 @@ async def test_a_message_that_is_not_an_answer_with_a_question_is_left_to_the_fo
 ) -> None:
     tracker = make_tracker(active_loop="loan_application_form", requested_slot="company_name", text=text, intent=intent)
     assert FORM.answer_said_with_a_question(tracker, domain) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "entities", "doubts"),
+    [
+        ("期限还没想好，我得回去算算", "out_of_scope", [], True),  # whatever the reading, unless one with its own rule
+        ("这个我得问问老板", "nlu_fallback", [], True),
+        ("不知道能不能提前还款？", "ask_faq", [], False),  # a question with a doubt in it is answered as a question
+        ("说不准，大概三年吧", "inform", [("term", 5, 7)], False),  # a value of the question's kind is an answer
+        ("我说不清楚，转人工", "request_human", [], False),
+    ],
+)
+async def test_a_message_putting_the_answer_off_gets_help_not_a_reading(
+    text: str, intent: str, entities: list[tuple[str, int, int]], doubts: bool, domain: dict[str, Any]
+) -> None:
+    found = [{"entity": kind, "start": start, "end": end, "value": text[start:end]} for kind, start, end in entities]
+    tracker = make_tracker(
+        active_loop="loan_application_form", requested_slot="loan_term", text=text, intent=intent, entities=found
+    )
+    assert FORM.doubts_instead_of_answering(tracker, domain) is doubts

@@ -8,7 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.applications import ValidateLoanApplicationForm
-from actions.repair import SKIPPABLE, ActionDontKnow, ActionRepeatLast, says_not_sure
+from actions.repair import SKIPPABLE, ActionDontKnow, ActionRepeatLast, puts_off_answering, says_not_sure
 from tests.utils.trackers import load_domain, make_tracker, responses, user_event
 
 
@@ -105,6 +105,26 @@ def test_not_sure_in_words(text: str) -> None:
 @pytest.mark.parametrize("text", ["大概50万吧，不太确定", "not sure, maybe 12 months", "我不知道怎么申请贷款", "一年"])
 def test_an_answer_given_with_a_doubt_or_a_question_is_not_a_not_sure(text: str) -> None:
     assert not says_not_sure(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "期限还没想好，我得回去跟家里人商量",
+        "营业执照不在手边，记不清了",
+        "I'd need to check with my accountant",
+        "让我想想",
+    ],
+)
+def test_putting_the_answer_off_in_words(text: str) -> None:
+    assert puts_off_answering(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["还没定，先写30万吧", "采购原材料", "深圳市南山区海岸贸易有限公司", "18 months I think"]
+)
+def test_an_answer_or_a_figure_is_not_putting_it_off(text: str) -> None:
+    assert not puts_off_answering(text)
 
 
 async def test_a_not_sure_the_model_read_as_an_answer_gets_the_same_help_inside_a_form() -> None:

@@ -1,7 +1,8 @@
-"""A question asked with a request or with an answer is answered, and the request goes on: the real Rasa server
-with the trained model, the real action server and the FAQ index. "50万，利息怎么算" at the amount question fills the
-amount and answers the rate; "我想还款，提前还款要收违约金吗" answers the fee and starts the repayment. The messages
-are this test's own, not the blind groups' nor the development set's."""
+"""A question asked with a request or with an answer is answered, and the request goes on; an answer put off
+("我得查一下") gets help with the question. The real Rasa server with the trained model, the real action server and
+the FAQ index. "50万，利息怎么算" at the amount question fills the amount and answers the rate; "我想还款，提前还款要
+收违约金吗" answers the fee and starts the repayment. The messages are this test's own, not the blind groups' nor the
+development set's."""
 
 from __future__ import annotations
 
@@ -71,3 +72,28 @@ async def test_only_a_question_about_a_request_starts_nothing(rasa_server: Servi
         turn = await say(rasa, state, f"question-only-{uuid.uuid4().hex}", "提款会上征信吗", "zh")
     assert turn.faq_answered
     assert turn.activated_forms == []
+
+
+@pytest.mark.parametrize(
+    ("answers_before", "text", "language", "asked"),
+    [
+        ((), "全称我得去营业执照上查一下", "zh", "company_name"),
+        (BEFORE_THE_AMOUNT, "金额还没最后定，要看这批订单", "zh", "loan_amount"),
+        (BEFORE_THE_AMOUNT, "I'd have to check with my partner on the amount", "en", "loan_amount"),
+    ],
+)
+async def test_an_answer_put_off_gets_help_with_the_question_not_a_reading(
+    answers_before: tuple[str, ...], text: str, language: str, asked: str, rasa_server: Service, hub_database_url: str
+) -> None:
+    """ "I have to look it up" is not a company name, an amount, out of scope nor a question: the question is
+    explained (or skipped where it may be), and asked again."""
+    state = DialogueState(hub_database_url)
+    sender = f"put-off-{uuid.uuid4().hex}"
+    async with httpx.AsyncClient(base_url=rasa_server.url, timeout=60) as rasa:
+        await say(rasa, state, sender, "/apply_loan", language)
+        for answer in answers_before:
+            await say(rasa, state, sender, answer, language)
+        turn = await say(rasa, state, sender, text, language)
+    assert f"utter_dont_know_{asked}" in turn.utterances
+    assert turn.slots_set.get(asked) is None
+    assert "utter_out_of_scope" not in turn.utterances
