@@ -160,7 +160,11 @@ class GuardedFormValidation(FormValidationAction, ABC):
         if asked and self.doubts_instead_of_answering(tracker, domain):
             from actions.repair import help_with_the_question  # repair builds on this module
 
-            return [SlotSet(asked, None), *help_with_the_question(dispatcher, tracker, domain)]
+            helped = [SlotSet(asked, None), *help_with_the_question(dispatcher, tracker, domain)]
+            tracker.add_slots(helped)
+            # The form's own order of questions (verification after the amount, ...), as the SDK's run would ask.
+            next_question = await self.next_requested_slot(dispatcher, tracker, domain)
+            return [*helped, *([next_question] if next_question else [])]
         answered = self.answer_said_with_a_question(tracker, domain)
         if answered:
             tracker.add_slots(answered)

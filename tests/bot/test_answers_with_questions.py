@@ -95,5 +95,5 @@ async def test_an_answer_put_off_gets_help_with_the_question_not_a_reading(
             await say(rasa, state, sender, answer, language)
         turn = await say(rasa, state, sender, text, language)
     assert f"utter_dont_know_{asked}" in turn.utterances
-    assert turn.slots_set.get(asked) is None
+    assert turn.slots_set.get(asked) is None and turn.requested_slot == asked
     assert "utter_out_of_scope" not in turn.utterances

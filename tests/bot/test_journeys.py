@@ -142,6 +142,18 @@ async def test_a_bank_verified_customer_repays_in_full_in_english(
     assert loan["outstanding_principal"] == "0.00"
 
 
+async def test_an_amount_put_off_is_explained_and_asked_again_in_the_forms_order(
+    hub_client: httpx.AsyncClient, core_client: httpx.AsyncClient
+) -> None:
+    chat = await new_chat(hub_client, customer_token=customer_token("C1003"))
+    await chat.say("我要还款")
+    await chat.say("LN1003000001")
+    helped = await chat.say("这个我得先查一下账上有多少钱")
+    assert "全部" in helped[0]["text"]  # what the question takes: any amount in part, or all of it
+    # The same question again, not the next one of the domain's list (the form asks verification only when needed).
+    assert custom_payloads(helped, "journey") == [{"form": "repayment_form", "step": "repayment_amount"}]
+
+
 async def test_renewal_approved_extends_the_maturity(
     hub_client: httpx.AsyncClient, core_client: httpx.AsyncClient
 ) -> None:
