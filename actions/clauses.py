@@ -165,10 +165,11 @@ _NOT_WISHED = re.compile(r"不想|不要|不用|不需要|别|(?<![a-z])(?:don't
 def stated_money_request(text: str) -> str | None:
     """The money request a clause that asks nothing says the customer wants (``apply_loan``, ``drawdown``, ``repay``,
     ``renew_loan``): "我想还款，提前还款要收违约金吗" -> ``repay``; "提款会上征信吗" (only a question) -> None."""
-    for clause in clauses_of(to_simplified(text)):
-        if clause.asks or not _WISH.search(clause.text) or _NOT_WISHED.search(clause.text):
+    for clause in clauses_of(text):
+        said = to_simplified(clause.text)
+        if clause.asks or not _WISH.search(said) or _NOT_WISHED.search(said):
             continue
         for request, words in _MONEY_REQUEST_WORDS:
-            if words.search(clause.text):
+            if words.search(said):
                 return request
     return None

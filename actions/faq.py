@@ -116,9 +116,10 @@ def request_stated_beside_a_question(tracker: Tracker) -> str | None:
     text = str((tracker.latest_message or {}).get("text") or "")
     if text.startswith("/") or tracker.active_loop_name:
         return None
-    if mentions_foreign_currency(text) or other_banking_topic(text) is not None:
+    request = stated_money_request(text)
+    if request is None or mentions_foreign_currency(text) or other_banking_topic(text) is not None:
         return None
-    return stated_money_request(text)
+    return request
 
 
 def and_start(request: str | None) -> list[EventType]:

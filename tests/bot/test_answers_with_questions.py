@@ -11,12 +11,22 @@ import uuid
 import httpx
 import pytest
 
-from scripts.eval_dialogue import DialogueState
+from scripts.eval_dialogue import DialogueState, Turn
 from tests.bot.test_person_requests import say
 from tests.utils.services import Service
 
 # The application's questions before the amount, each with an answer that fills it.
 BEFORE_THE_AMOUNT = ("上海东方贸易有限公司", "91310000MA1FL8L47U", "张伟", "13812345678")
+
+
+async def last_turn(rasa_server: Service, hub_database_url: str, language: str, *texts: str) -> Turn:
+    """Sends ``texts`` in one new conversation; what the assistant did with the last of them."""
+    state = DialogueState(hub_database_url)
+    sender = f"with-question-{uuid.uuid4().hex}"
+    async with httpx.AsyncClient(base_url=rasa_server.url, timeout=60) as rasa:
+        for text in texts[:-1]:
+            await say(rasa, state, sender, text, language)
+        return await say(rasa, state, sender, texts[-1], language)
 
 
 @pytest.mark.parametrize(
@@ -35,13 +45,7 @@ async def test_an_answer_with_a_question_fills_the_question_and_answers_it(
     rasa_server: Service,
     hub_database_url: str,
 ) -> None:
-    state = DialogueState(hub_database_url)
-    sender = f"answer-with-question-{uuid.uuid4().hex}"
-    async with httpx.AsyncClient(base_url=rasa_server.url, timeout=60) as rasa:
-        await say(rasa, state, sender, "/apply_loan", "zh")
-        for answer in answers_before:
-            await say(rasa, state, sender, answer, "zh")
-        turn = await say(rasa, state, sender, text, "zh")
+    turn = await last_turn(rasa_server, hub_database_url, "zh", "/apply_loan", *answers_before, text)
     assert turn.slots_set.get(slot) == value
     assert turn.faq_answered
     assert turn.requested_slot == asked_next and turn.utterances[-1] == f"utter_ask_{asked_next}"
@@ -58,18 +62,13 @@ async def test_an_answer_with_a_question_fills_the_question_and_answers_it(
 async def test_a_request_stated_with_a_question_answers_it_and_goes_on(
     text: str, language: str, form: str, rasa_server: Service, hub_database_url: str
 ) -> None:
-    state = DialogueState(hub_database_url)
-    sender = f"request-with-question-{uuid.uuid4().hex}"
-    async with httpx.AsyncClient(base_url=rasa_server.url, timeout=60) as rasa:
-        turn = await say(rasa, state, sender, text, language)
+    turn = await last_turn(rasa_server, hub_database_url, language, text)
     assert turn.faq_answered
     assert form in turn.activated_forms
 
 
 async def test_only_a_question_about_a_request_starts_nothing(rasa_server: Service, hub_database_url: str) -> None:
-    state = DialogueState(hub_database_url)
-    async with httpx.AsyncClient(base_url=rasa_server.url, timeout=60) as rasa:
-        turn = await say(rasa, state, f"question-only-{uuid.uuid4().hex}", "提款会上征信吗", "zh")
+    turn = await last_turn(rasa_server, hub_database_url, "zh", "提款会上征信吗")
     assert turn.faq_answered
     assert turn.activated_forms == []
 
@@ -87,13 +86,7 @@ async def test_an_answer_put_off_gets_help_with_the_question_not_a_reading(
 ) -> None:
     """ "I have to look it up" is not a company name, an amount, out of scope nor a question: the question is
     explained (or skipped where it may be), and asked again."""
-    state = DialogueState(hub_database_url)
-    sender = f"put-off-{uuid.uuid4().hex}"
-    async with httpx.AsyncClient(base_url=rasa_server.url, timeout=60) as rasa:
-        await say(rasa, state, sender, "/apply_loan", language)
-        for answer in answers_before:
-            await say(rasa, state, sender, answer, language)
-        turn = await say(rasa, state, sender, text, language)
+    turn = await last_turn(rasa_server, hub_database_url, language, "/apply_loan", *answers_before, text)
     assert f"utter_dont_know_{asked}" in turn.utterances
     assert turn.slots_set.get(asked) is None and turn.requested_slot == asked
     assert "utter_out_of_scope" not in turn.utterances
